@@ -25,6 +25,7 @@ __all__ = [
     "InstanceOf",
     "ArrayLike",
     "Callable",
+    "RandomStateLike",
     "validate_parameters",
     "validate_params_of",
 ]
@@ -108,6 +109,20 @@ class ArrayLike:
 
     def __str__(self) -> str:
         return "an array-like (numpy array, torch tensor or list)"
+
+
+class RandomStateLike:
+    """None, an int, a numpy RandomState or Generator (scikit-learn's ``random_state``)."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, Integral) and not isinstance(value, bool):
+            return 0 <= value < 2**63
+        return isinstance(value, (np.random.RandomState, np.random.Generator))
+
+    def __str__(self) -> str:
+        return "None, an int in [0, 2**63) or a numpy RandomState/Generator"
 
 
 class Callable:

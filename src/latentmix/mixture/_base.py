@@ -1,0 +1,214 @@
+"""The EM loop, shared by mixture models (the shape of ``sklearn/mixture/_base.py``).
+
+A subclass provides the component maths: ``_initial_parameters``, ``_prepare`` (per-pass
+constants of the parameters), ``_chunk_features``, ``_chunk_log_prob`` (weighted log-densities of
+a chunk), ``_chunk_statistics``, ``_m_step`` and ``_set_fitted``.
+The loop here owns restarts (``n_init``), ``tol``/``max_iter``, ``warm_start``, the
+``ConvergenceWarning``, streaming over chunks and the all-reduce across processes.
+
+One pass over the data per iteration: each chunk's E-step (responsibilities under the current
+parameters) is folded straight into sufficient statistics, and the M-step runs on their sum.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import torch
+from sklearn.base import DensityMixin
+
+from .. import _distributed as dist
+from .._estimator import TorchEstimator, make_generator
+from .._validation import InstanceOf, Interval, Options, RandomStateLike
+from ..exceptions import ConvergenceWarning, DataError, FittingError
+from ._data import DataSource, as_data_source
+
+__all__ = ["BaseMixture"]
+
+
+class BaseMixture(TorchEstimator, DensityMixin):
+    """Base class of EM-fitted mixtures. See :class:`latentmix.GaussianMixture`."""
+
+    _fitted_attribute = "converged_"
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "random_state": [RandomStateLike()],
+        "warm_start": [InstanceOf(bool)],
+        "verbose": [Interval(Integral, 0, None, closed="left")],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "device": [InstanceOf(str, torch.device)],
+        "dtype": [Options({"float32", "float64"}), InstanceOf(torch.dtype)],
+        "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+    # ------------------------------------------------------------------ data
+    def _source(self, X, *, reset: bool) -> DataSource:
+        return as_data_source(
+            X, chunk_size=self.chunk_size, row_width=self._row_width,
+            device=self._device if reset else self._fitted_device(),
+            dtype=self._dtype if reset else self._fitted_dtype(),
+            n_features=None if reset else self.n_features_in_,
+        )
+
+    def _statistics_pass(self, source: DataSource, params, *, reduce: bool = True, precise: bool = False):
+        """E-step over every chunk, folded into summed sufficient statistics (all ranks).
+
+        ``precise``: float64 sums centred on each component's current mean (slower; used when
+        the fast float sums give a covariance that is not positive definite).
+        """
+        center = params[1].double() if precise else None
+        stats = self._empty_statistics(source, center)
+        operator, workspace = self._prepare(params), {}
+        for chunk in source.chunks():
+            chunk = chunk - self._shift
+            features = self._chunk_features(chunk, workspace)
+            resp, log_norm = normalise_log_prob(self._chunk_log_prob(chunk, operator, features))
+            if precise:
+                stats += self._chunk_statistics(chunk.double(), resp.double(), log_norm.sum(), center)
+            else:
+                stats += self._chunk_statistics(chunk, resp, log_norm.sum(), features=features)
+        if reduce:
+            dist.all_reduce_sum(stats.tensors())
+        return stats
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Estimate the parameters with EM (``n_init`` restarts, best lower bound kept).
+
+        X: (n_samples, n_features) numpy array, torch tensor, or a memmap / lazy array that is
+        streamed in chunks. Under ``torch.distributed`` each rank passes its own shard.
+        Returns self.
+        """
+        self._fit(X)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Fit, then label X with the fitted model (equal to ``fit(X).predict(X)``)."""
+        source = self._fit(X)
+        return self._output_like(X, torch.cat([w.argmax(1) for w in self._weighted_chunks(source)]))
+
+    def _fit(self, X) -> DataSource:
+        self._validate_params()
+        source = self._source(X, reset=True)
+        n_total = dist_total(source.n_samples)
+        if n_total < self.n_components:
+            raise DataError(
+                f"Expected n_samples >= n_components but got n_components = {self.n_components}, "
+                f"n_samples = {n_total}"
+            )
+        self._check_parameters(source.n_features)
+        self._input_kind = "torch" if isinstance(X, torch.Tensor) else "numpy"
+        self._shift = self._data_shift(source)
+        do_init = not (self.warm_start and hasattr(self, "converged_"))
+        n_init = self.n_init if do_init else 1
+        gen = make_generator(self.random_state)
+        best = None
+        for init in range(n_init):
+            t0 = time.perf_counter()
+            if do_init:
+                params = self._initial_parameters(source, gen)
+                dist.broadcast_from_rank0(list(params))
+            else:
+                params = self._params_from_fitted()
+            result = self._em(source, params, init)
+            if self.verbose:
+                print(f"Initialization {init}: lower bound {result[1]:.6f} after {result[2]} "
+                      f"iterations, {time.perf_counter() - t0:.2f}s, converged={result[3]}")
+            if best is None or result[1] > best[1]:
+                best = result
+        params, lower_bound, n_iter, converged, bounds = best
+        if not converged and self.max_iter > 0:
+            warnings.warn(
+                f"Best performing initialization did not converge. Try different init parameters, "
+                f"or increase max_iter, tol, or check for degenerate data.", ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.n_features_in_ = source.n_features
+        self.n_iter_, self.lower_bound_, self.lower_bounds_ = n_iter, lower_bound, bounds
+        self._set_fitted(params)
+        self.converged_ = converged
+        return source
+
+    def _em(self, source: DataSource, params, init: int):
+        lower_bound, bounds, converged, n_iter = -float("inf"), [], False, 0
+        for n_iter in range(1, self.max_iter + 1):  # noqa: B007
+            previous = lower_bound
+            stats = self._statistics_pass(source, params)
+            lower_bound = float(stats.log_prob / stats.n)
+            bounds.append(lower_bound)
+            try:
+                new_params = self._m_step(stats)
+            except FittingError:  # float rounding may be the cause: redo the sums exactly
+                new_params = self._m_step(self._statistics_pass(source, params, precise=True))
+            params = new_params
+            if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
+                print(f"  Iteration {n_iter}\t lower bound {lower_bound:.6f}")
+            if abs(lower_bound - previous) < self.tol:
+                converged = True
+                break
+        return params, lower_bound, n_iter, converged, bounds
+
+    def _data_shift(self, source: DataSource) -> torch.Tensor:
+        """A point near the data (rank 0's first-chunk mean) that all sums are taken around,
+        so float32 second moments do not cancel catastrophically for off-centre data."""
+        first = next(iter(source.chunks()))
+        shift = first.double().mean(0)
+        dist.broadcast_from_rank0([shift])
+        return shift.to(source.dtype)
+
+    # ------------------------------------------------------------------ inference
+    def _weighted_chunks(self, source: DataSource):
+        operator, workspace = self._prepare(self._params_from_fitted()), {}
+        for chunk in source.chunks():
+            chunk = chunk - self._shift
+            yield self._chunk_log_prob(chunk, operator, self._chunk_features(chunk, workspace))
+
+    def _output_like(self, X, t: torch.Tensor):
+        if isinstance(X, torch.Tensor):
+            return t.to(X.device)
+        return t.cpu().numpy()
+
+    def _apply(self, X, fn):
+        self._check_is_fitted()
+        source = self._source(X, reset=False)
+        return self._output_like(X, torch.cat([fn(w) for w in self._weighted_chunks(source)]))
+
+    def score_samples(self, X):
+        """Log-likelihood log p(x) of every sample: (n_samples,)."""
+        return self._apply(X, lambda w: torch.logsumexp(w, dim=1))
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of X (a float)."""
+        return float(torch.as_tensor(self.score_samples(X)).double().mean())
+
+    def predict(self, X):
+        """Most probable component of every sample: (n_samples,) int64."""
+        return self._apply(X, lambda w: w.argmax(1))
+
+    def predict_proba(self, X):
+        """Posterior probability of each component: (n_samples, n_components)."""
+        return self._apply(X, lambda w: torch.softmax(w, dim=1))
+
+
+def normalise_log_prob(weighted: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Responsibilities (n, k) and log p(x) (n,) from weighted log-densities (n, k), with one
+    exp (``logsumexp`` followed by ``exp`` would take two)."""
+    top = weighted.amax(1, keepdim=True)  # (n, 1)
+    top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))
+    # Clamp: exp of < -80 would give float32 denormals, which are ~4x slower and round to 0.
+    resp = torch.exp((weighted - top).clamp_(min=-80.0))
+    total = resp.sum(1, keepdim=True)
+    resp /= total
+    return resp, (total.log_() + top).squeeze(1)
+
+
+def dist_total(n_local: int) -> int:
+    """Number of samples over all ranks."""
+    t = torch.tensor([float(n_local)])
+    dist.all_reduce_sum([t])
+    return int(t.item())

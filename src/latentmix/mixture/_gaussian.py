@@ -1,0 +1,287 @@
+"""The maths of a Gaussian mixture, as small pure functions on tensors.
+
+Shapes: ``n`` samples, ``k`` components, ``d`` features. Covariance parameters are stored as in
+scikit-learn's ``sklearn/mixture/_gaussian_mixture.py``:
+
+=============  ===============  ==========================================
+type           covariances      precisions_cholesky (P with P P^T = Sigma^-1)
+=============  ===============  ==========================================
+``full``       (k, d, d)        (k, d, d), upper triangular
+``tied``       (d, d)           (d, d), upper triangular
+``diag``       (k, d)           (k, d)
+``spherical``  (k,)             (k,)
+=============  ===============  ==========================================
+
+The EM algorithm is Dempster, Laird & Rubin (1977), "Maximum likelihood from incomplete data via
+the EM algorithm"; the M-step here works from sufficient statistics (Neal & Hinton, 1998), so that
+data can be streamed in chunks and statistics summed across processes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import torch
+
+from .._linalg import addmm_padded
+from ..exceptions import FittingError
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+_ILL_DEFINED = (
+    "Fitting the mixture model failed because some components have ill-defined empirical "
+    "covariance (for instance caused by singleton or collapsed samples). Try to increase "
+    "reg_covar, reduce n_components or scale the input data."
+)
+
+
+def compute_precision_cholesky(covariances: torch.Tensor, covariance_type: str) -> torch.Tensor:
+    """Cholesky factor P of each precision matrix (P P^T = Sigma^-1); advice on failure.
+
+    full: (k, d, d) -> (k, d, d); tied: (d, d) -> (d, d); diag: (k, d) -> (k, d); spherical: (k,).
+    """
+    if covariance_type in ("full", "tied"):
+        chol, info = torch.linalg.cholesky_ex(covariances)
+        if bool((info != 0).any()) or not bool(torch.isfinite(chol).all()):
+            raise FittingError(_ILL_DEFINED)
+        eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device)
+        eye = eye.expand_as(covariances)
+        # Sigma = L L^T  =>  Sigma^-1 = L^-T L^-1, so P = (L^-1)^T is upper triangular.
+        return torch.linalg.solve_triangular(chol, eye, upper=False).transpose(-1, -2).contiguous()
+    if bool((covariances <= 0).any()) or not bool(torch.isfinite(covariances).all()):
+        raise FittingError(_ILL_DEFINED)
+    return covariances.rsqrt()
+
+
+def precision_cholesky_from_precisions(precisions: torch.Tensor, covariance_type: str) -> torch.Tensor:
+    """P with P P^T = precisions, for user-given ``precisions_init``."""
+    if covariance_type in ("full", "tied"):
+        chol, info = torch.linalg.cholesky_ex(precisions)
+        if bool((info != 0).any()):
+            raise FittingError("precisions_init is not symmetric positive definite.")
+        return chol
+    return precisions.sqrt()
+
+
+def precisions_from_cholesky(prec_chol: torch.Tensor, covariance_type: str) -> torch.Tensor:
+    """P P^T (full/tied) or P^2 (diag/spherical)."""
+    if covariance_type in ("full", "tied"):
+        return prec_chol @ prec_chol.transpose(-1, -2)
+    return prec_chol * prec_chol
+
+
+def covariances_from_precision_cholesky(prec_chol: torch.Tensor, covariance_type: str) -> torch.Tensor:
+    """Sigma = (P P^T)^-1 computed stably through the triangular factor."""
+    if covariance_type in ("full", "tied"):
+        eye = torch.eye(prec_chol.shape[-1], dtype=prec_chol.dtype, device=prec_chol.device)
+        inv = torch.linalg.solve_triangular(prec_chol, eye.expand_as(prec_chol), upper=True)
+        return inv.transpose(-1, -2) @ inv
+    return 1.0 / (prec_chol * prec_chol)
+
+
+def log_det_cholesky(prec_chol: torch.Tensor, covariance_type: str, n_features: int) -> torch.Tensor:
+    """log det(P) per component: (k,) (a scalar tensor for ``tied``)."""
+    if covariance_type in ("full", "tied"):
+        return torch.log(torch.diagonal(prec_chol, dim1=-2, dim2=-1)).sum(-1)
+    if covariance_type == "diag":
+        return torch.log(prec_chol).sum(1)
+    return n_features * torch.log(prec_chol)
+
+
+@dataclass
+class LogProbOperator:
+    """log w_j + log N(x | mu_j, Sigma_j) reduced to a few products, prepared once per pass.
+
+    full:  y = [x 1] @ [P_1 .. P_k; -mu^T P] (n, k*d), score = const - |y_j|^2 / 2
+    tied:  y = x @ P (n, d), score = const - (|y|^2 - 2 y b_j + |b_j|^2) / 2
+    diag, spherical: score = [x, x^2] @ matrix + bias, one (n, 2d) @ (2d, k) product.
+    """
+
+    covariance_type: str
+    n_components: int
+    matrix: torch.Tensor
+    bias: torch.Tensor
+    const: torch.Tensor  # (k,)
+    second: torch.Tensor | None = None  # tied: (d, k), the b_j = P^T mu_j as columns
+
+
+def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_chol: torch.Tensor,
+                     covariance_type: str) -> LogProbOperator:
+    """Per-pass constants of :func:`apply_log_prob` (weights None: unweighted densities)."""
+    k, d = means.shape
+    const = log_det_cholesky(prec_chol, covariance_type, d) - 0.5 * d * math.log(2 * math.pi)
+    const = const.expand(k) if const.ndim == 0 else const
+    if weights is not None:
+        const = const + torch.log(weights)
+    if covariance_type == "full":
+        stacked = prec_chol.permute(1, 0, 2).reshape(d, k * d)  # (d, k*d): [P_1 | ... | P_k]
+        shift = torch.einsum("kd,kde->ke", means, prec_chol).reshape(k * d)  # mu_j^T P_j, flat
+        return LogProbOperator(covariance_type, k, stacked, -shift, const)
+    if covariance_type == "tied":
+        shift = means @ prec_chol  # (k, d)
+        return LogProbOperator(covariance_type, k, prec_chol, torch.zeros(d, dtype=means.dtype,
+                               device=means.device), const - 0.5 * (shift * shift).sum(1),
+                               second=shift.T.contiguous())
+    prec = prec_chol * prec_chol  # (k, d) or (k,)
+    if covariance_type == "spherical":
+        prec = prec.unsqueeze(1).expand(k, d)
+    matrix = torch.cat([(means * prec).T, -0.5 * prec.T], 0)  # (2d, k)
+    return LogProbOperator(covariance_type, k, matrix, const - 0.5 * (means * means * prec).sum(1), const)
+
+
+def apply_log_prob(op: LogProbOperator, X: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+    """Scores (n, k) of the rows of X (n, d); ``features`` = :func:`expand_features` of X."""
+    n = X.shape[0]
+    if op.covariance_type == "full":
+        y = addmm_padded(op.bias, X, op.matrix)  # (n, k*d): (x - mu_j)^T P_j for every j
+        maha = y.square_().unflatten(1, (op.n_components, -1)).sum(-1)  # (n, k)
+        return maha.mul_(-0.5).add_(op.const)
+    if op.covariance_type == "tied":
+        y = X @ op.matrix  # (n, d)
+        cross = addmm_padded(None, y, op.second)  # (n, k): y . b_j
+        return cross.sub_(0.5 * (y * y).sum(1, keepdim=True)).add_(op.const)
+    feats = expand_features(X, op.covariance_type) if features is None else features  # (n, 2d)
+    return addmm_padded(op.bias, feats, op.matrix)
+
+
+def estimate_log_gaussian_prob(
+    X: torch.Tensor, means: torch.Tensor, prec_chol: torch.Tensor, covariance_type: str
+) -> torch.Tensor:
+    """log N(x_n | mu_j, Sigma_j) for every sample and component: X (n, d) -> (n, k).
+
+    ``full`` does all components in one matrix product X @ [P_1 ... P_k] (n, d) @ (d, k*d);
+    callers chunk X so that no more than one chunk's (n, k, d) block exists at a time.
+    """
+    return apply_log_prob(prepare_log_prob(None, means, prec_chol, covariance_type), X)
+
+
+def expand_features(X: torch.Tensor, covariance_type: str, out: torch.Tensor | None = None) -> torch.Tensor:
+    """What the E- and M-steps multiply by: [x, x^2] (n, 2d) for diag/spherical, else X itself.
+    Computed once per chunk (into ``out`` when given) and shared by both steps."""
+    if covariance_type not in ("diag", "spherical"):
+        return X
+    n, d = X.shape
+    out = torch.empty(n, 2 * d, dtype=X.dtype, device=X.device) if out is None else out
+    out[:, :d].copy_(X)
+    torch.mul(X, X, out=out[:, d:])
+    return out
+
+
+@dataclass
+class SufficientStats:
+    """Sums over samples that the M-step needs (float64 accumulators), taken around ``center``.
+
+    nk: (k,) sum_n r_nk;  sx: (k, d) sum_n r_nk (x_n - c_k);  sxx: second moments about c_k,
+    (k, d, d) for full, (d, d) for tied (unweighted, c = 0), (k, d) for diag/spherical;
+    log_prob: sum_n log p(x_n);  n: number of samples;  center: (k, d) c_k, or None for 0.
+    Centring on the current means (the ``precise`` pass) avoids the cancellation in
+    E[x x^T] - mu mu^T when a component is tight and far from the origin.
+    """
+
+    nk: torch.Tensor
+    sx: torch.Tensor
+    sxx: torch.Tensor
+    log_prob: torch.Tensor
+    n: torch.Tensor
+    center: torch.Tensor | None = None
+
+    def __iadd__(self, other: SufficientStats) -> SufficientStats:
+        for f in fields(self):
+            if f.name != "center":
+                getattr(self, f.name).add_(getattr(other, f.name).to(getattr(self, f.name).dtype))
+        return self
+
+    def tensors(self) -> list[torch.Tensor]:
+        """The summed tensors (what an all-reduce must add up)."""
+        return [getattr(self, f.name) for f in fields(self) if f.name != "center"]
+
+
+def chunk_statistics(
+    X: torch.Tensor, resp: torch.Tensor, covariance_type: str,
+    log_prob_sum: torch.Tensor | None = None, center: torch.Tensor | None = None,
+    features: torch.Tensor | None = None,
+) -> SufficientStats:
+    """Sufficient statistics of one chunk: X (n, d), responsibilities (n, k), optional
+    per-component center (k, d)."""
+    n, d = X.shape
+    k = resp.shape[1]
+    nk = resp.sum(0)
+    if center is None:
+        sx = resp.T @ X if covariance_type in ("full", "tied") else None  # (k, d)
+        if covariance_type == "full":
+            weighted = (resp.unsqueeze(2) * X.unsqueeze(1)).view(n, k * d)  # (n, k*d): r_nk x_n
+            sxx = (weighted.T @ X).view(k, d, d)  # (k, d, d)
+        elif covariance_type == "tied":
+            sxx = X.T @ X  # (d, d)
+        else:
+            feats = expand_features(X, covariance_type) if features is None else features
+            both = resp.T @ feats  # (k, 2d): [sum r x, sum r x^2]
+            sx, sxx = both[:, :d], both[:, d:]
+    else:
+        diff = X.unsqueeze(0) - center.unsqueeze(1)  # (k, n, d): x_n - c_k
+        weighted = diff * resp.T.unsqueeze(2)  # (k, n, d)
+        sx = weighted.sum(1)
+        if covariance_type in ("full", "tied"):
+            sxx = torch.bmm(weighted.transpose(1, 2), diff)  # (k, d, d)
+        else:
+            sxx = (weighted * diff).sum(1)  # (k, d)
+    zero = torch.zeros((), dtype=X.dtype, device=X.device)
+    return SufficientStats(
+        nk, sx, sxx, zero if log_prob_sum is None else log_prob_sum,
+        torch.tensor(float(n), dtype=X.dtype, device=X.device), center,
+    )
+
+
+def empty_statistics(k: int, d: int, covariance_type: str, device, dtype=torch.float64,
+                     center: torch.Tensor | None = None) -> SufficientStats:
+    """Zeros shaped like :func:`chunk_statistics`' output, for accumulation."""
+    if center is not None and covariance_type == "tied":
+        sxx_shape = (k, d, d)
+    else:
+        sxx_shape = {"full": (k, d, d), "tied": (d, d)}.get(covariance_type, (k, d))
+    z = lambda *s: torch.zeros(s, dtype=dtype, device=device)  # noqa: E731
+    return SufficientStats(z(k), z(k, d), z(*sxx_shape), z(), z(), center)
+
+
+def add_regularisation(cov: torch.Tensor, reg_covar: float | torch.Tensor, covariance_type: str) -> torch.Tensor:
+    """Sigma + reg: a float goes on the diagonal; a (d, d) matrix is added whole (full/tied), by
+    its diagonal (diag) or its mean diagonal (spherical)."""
+    if not isinstance(reg_covar, torch.Tensor):
+        if covariance_type in ("full", "tied"):
+            cov.diagonal(dim1=-2, dim2=-1).add_(reg_covar)
+            return cov
+        return cov + reg_covar
+    reg = reg_covar.to(cov)
+    if covariance_type in ("full", "tied"):
+        return cov + reg
+    if covariance_type == "diag":
+        return cov + torch.diagonal(reg)
+    return cov + torch.diagonal(reg).mean()
+
+
+def m_step(
+    stats: SufficientStats, reg_covar: float | torch.Tensor, covariance_type: str, eps: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weights (k,), means (k, d) and regularised covariances from summed statistics.
+
+    Matches scikit-learn's ``_estimate_gaussian_parameters``: nk gets 10*eps so that empty
+    components keep finite means; covariances are E_r[x x^T] - mu mu^T.
+    """
+    nk = stats.nk + 10 * eps
+    rel = stats.sx / nk[:, None]  # (k, d): means relative to the centers
+    means = rel if stats.center is None else stats.center.to(rel) + rel
+    weights = nk / nk.sum()
+    if covariance_type == "full":
+        cov = stats.sxx / nk[:, None, None] - rel.unsqueeze(2) * rel.unsqueeze(1)
+    elif covariance_type == "tied" and stats.center is None:
+        cov = (stats.sxx - (nk[:, None] * means).T @ means) / nk.sum()
+    elif covariance_type == "tied":
+        cov = (stats.sxx.sum(0) - (nk[:, None] * rel).T @ rel) / nk.sum()
+    else:
+        cov = stats.sxx / nk[:, None] - rel * rel
+        if covariance_type == "spherical":
+            cov = cov.mean(1)
+    if covariance_type in ("full", "tied"):
+        cov = 0.5 * (cov + cov.transpose(-1, -2))  # symmetric up to rounding
+    return weights, means, add_regularisation(cov, reg_covar, covariance_type)

@@ -1,0 +1,272 @@
+"""Gaussian mixture fitted by EM, with scikit-learn's API, in PyTorch (CPU or GPU)."""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+import torch
+
+from .._arrays import check_array
+from .._estimator import make_generator
+from .._validation import ArrayLike, Interval, Options
+from ..cluster._kmeans import _kmeans_plusplus, assign, lloyd
+from ..exceptions import DataError, InvalidParameterError
+from . import _gaussian as G
+from ._base import BaseMixture
+from ._data import DataSource
+
+__all__ = ["GaussianMixture"]
+
+_INIT_SAMPLE_ROWS = 200_000  # k-means initialisation of streamed data runs on this many rows
+
+
+class GaussianMixture(BaseMixture):
+    """Gaussian mixture model fitted by expectation-maximisation.
+
+    Dempster, Laird & Rubin (1977); parameters, attributes and defaults follow
+    ``sklearn.mixture.GaussianMixture``, so it is a drop-in replacement, with these additions:
+
+    - ``device`` ("auto", "cpu", "cuda"), ``dtype`` ("float32" default, "float64") and
+      ``chunk_size`` (rows per E-step chunk; no (n, k, d) tensor is ever built whole);
+    - ``reg_covar`` may be a (d, d) positive-definite matrix added to every covariance (the
+      lambda * S0^-1 term of a MAP M-step) instead of a float added to the diagonal;
+    - ``init_params`` also accepts "k-means++" and "random_from_data" (as in scikit-learn >= 1.1);
+    - ``fit`` streams numpy memmaps chunk by chunk and, under ``torch.distributed``, sums the
+      sufficient statistics of every rank's shard.
+
+    numpy in -> numpy out (fitted attributes too); torch in -> torch out on the same device.
+    """
+
+    _parameter_constraints = {
+        **BaseMixture._parameter_constraints,
+        "covariance_type": [Options(G.COVARIANCE_TYPES)],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left"), ArrayLike()],
+        "init_params": [Options({"kmeans", "k-means++", "random", "random_from_data"})],
+        "weights_init": [None, ArrayLike()],
+        "means_init": [None, ArrayLike()],
+        "precisions_init": [None, ArrayLike()],
+    }
+
+    def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
+                 max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
+                 precisions_init=None, random_state=None, warm_start=False, verbose=0,
+                 verbose_interval=10, device="auto", dtype="float32", chunk_size=None):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.device = device
+        self.dtype = dtype
+        self.chunk_size = chunk_size
+
+    # ------------------------------------------------------------------ checks
+    def _check_parameters(self, d: int) -> None:
+        """Shapes and values of reg_covar and the user's initial parameters."""
+        k, cov, opts = self.n_components, self.covariance_type, dict(dtype=self._dtype, device=self._device)
+        self._reg = float(self.reg_covar) if isinstance(self.reg_covar, Real) else self._reg_matrix(d)
+        self._weights_init = self._means_init = self._prec_chol_init = None
+        if self.weights_init is not None:
+            w = check_array(self.weights_init, name="weights_init", ndim=1, **opts)
+            if w.shape != (k,):
+                raise DataError(f"The parameter 'weights' should have the shape of ({k},), but got {tuple(w.shape)}")
+            if bool((w < 0).any()) or bool((w > 1).any()):
+                raise DataError("The parameter 'weights' should be in the range [0, 1], but got "
+                                f"max value {float(w.max()):.5f}, min value {float(w.min()):.5f}")
+            if abs(1.0 - float(w.double().sum())) > 1e-6:
+                raise DataError(f"The parameter 'weights' should be normalized, but got sum(weights) = {float(w.sum()):.5f}")
+            self._weights_init = w
+        if self.means_init is not None:
+            m = check_array(self.means_init, name="means_init", **opts)
+            if m.shape != (k, d):
+                raise DataError(f"The parameter 'means' should have the shape of ({k}, {d}), but got {tuple(m.shape)}")
+            self._means_init = m
+        if self.precisions_init is not None:
+            shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[cov]
+            p = check_array(self.precisions_init, name="precisions_init", ndim=len(shape), **opts)
+            if tuple(p.shape) != shape:
+                raise DataError(f"The parameter '{cov} precision' should have the shape of {shape}, but got {tuple(p.shape)}")
+            if cov in ("full", "tied"):
+                mats = p.reshape(-1, d, d)
+                if not torch.allclose(mats, mats.transpose(1, 2), atol=1e-6 if self._dtype == torch.float32 else 1e-10, rtol=1e-5):
+                    raise DataError(f"'{cov} precision' should be symmetric, positive-definite")
+                if bool((torch.linalg.eigvalsh(mats.double()) <= 0).any()):
+                    raise DataError(f"'{cov} precision' should be symmetric, positive-definite")
+            elif bool((p <= 0).any()):
+                raise DataError(f"'{cov} precision' should be positive")
+            self._prec_chol_init = G.precision_cholesky_from_precisions(p, cov)
+
+    def _reg_matrix(self, d: int) -> torch.Tensor:
+        r = check_array(self.reg_covar, name="reg_covar", dtype=self._dtype, device=self._device)
+        if r.shape != (d, d):
+            raise InvalidParameterError(f"reg_covar as a matrix must have shape ({d}, {d}); got {tuple(r.shape)}")
+        sym = torch.allclose(r, r.T, rtol=1e-5, atol=1e-8)
+        if not sym or bool((torch.linalg.eigvalsh(r.double()) <= 0).any()):
+            raise InvalidParameterError("reg_covar as a matrix must be symmetric positive definite.")
+        return r
+
+    # ------------------------------------------------------------------ EM hooks
+    def _row_width(self, d: int) -> int:
+        """Floats of E-step work per row: the (k*d) whitened residuals for full, else k + d."""
+        return self.n_components * d if self.covariance_type == "full" else self.n_components + d
+
+    def _empty_statistics(self, source: DataSource, center=None) -> G.SufficientStats:
+        return G.empty_statistics(self.n_components, source.n_features, self.covariance_type,
+                                  source.device, center=center)
+
+    def _prepare(self, params) -> G.LogProbOperator:
+        weights, means, prec_chol = params
+        return G.prepare_log_prob(weights, means, prec_chol, self.covariance_type)
+
+    def _chunk_features(self, chunk: torch.Tensor, workspace: dict) -> torch.Tensor:
+        """[x, x^2] for diag/spherical, written into a buffer reused across chunks."""
+        if self.covariance_type not in ("diag", "spherical"):
+            return chunk
+        buf = workspace.get("features")
+        if buf is None or buf.shape[0] < chunk.shape[0]:
+            buf = workspace["features"] = chunk.new_empty(chunk.shape[0], 2 * chunk.shape[1])
+        return G.expand_features(chunk, self.covariance_type, out=buf[: chunk.shape[0]])
+
+    def _chunk_statistics(self, chunk, resp, log_prob_sum, center=None, features=None):
+        return G.chunk_statistics(chunk, resp, self.covariance_type, log_prob_sum, center, features)
+
+    def _chunk_log_prob(self, chunk: torch.Tensor, operator, features=None) -> torch.Tensor:
+        """Weighted log-densities log w_j + log N(x | mu_j, Sigma_j) of a (shifted) chunk: (n, k)."""
+        return G.apply_log_prob(operator, chunk, features)
+
+    def _m_step(self, stats: G.SufficientStats):
+        eps = torch.finfo(self._dtype).eps
+        weights, means, cov = G.m_step(stats, self._reg, self.covariance_type, eps)
+        prec_chol = G.compute_precision_cholesky(cov, self.covariance_type)
+        self._last_covariances = cov
+        return weights.to(self._dtype), means.to(self._dtype), prec_chol.to(self._dtype)
+
+    def _initial_parameters(self, source: DataSource, gen: torch.Generator):
+        """Parameters from initial responsibilities (k-means labels, random, or seed points),
+        then overridden by weights_init / means_init / precisions_init."""
+        need_fit = self._weights_init is None or self._means_init is None or self._prec_chol_init is None
+        if need_fit:
+            stats = self._initial_statistics(source, gen)
+            weights, means, prec_chol = self._m_step(stats)
+        else:
+            weights = means = prec_chol = None
+        if self._weights_init is not None:
+            weights = self._weights_init.clone()
+        if self._means_init is not None:
+            means = self._means_init - self._shift
+        if self._prec_chol_init is not None:
+            prec_chol = self._prec_chol_init.clone()
+            self._last_covariances = None
+        return [weights.contiguous(), means.contiguous(), prec_chol.contiguous()]
+
+    def _initial_statistics(self, source: DataSource, gen: torch.Generator) -> G.SufficientStats:
+        k, cov = self.n_components, self.covariance_type
+        stats = self._empty_statistics(source)
+        if self.init_params in ("k-means++", "random_from_data"):
+            rows = source.sample_rows(_INIT_SAMPLE_ROWS, gen) - self._shift
+            if self.init_params == "k-means++":
+                seeds = _kmeans_plusplus(rows, k, gen, None)[0]
+            else:
+                seeds = rows[torch.randperm(rows.shape[0], generator=gen)[:k].to(rows.device)]
+            seeds = seeds.double()  # one point per component: sums centred on it are exact
+            return G.chunk_statistics(seeds, torch.eye(k, dtype=seeds.dtype, device=seeds.device),
+                                      cov, center=seeds)
+        if self.init_params == "kmeans":
+            rows = source.sample_rows(_INIT_SAMPLE_ROWS, gen) - self._shift
+            var = float(rows.var(0, unbiased=False).mean()) if rows.shape[0] > 1 else 0.0
+            centers = lloyd(rows, _kmeans_plusplus(rows, k, gen, None)[0], 300, 1e-4 * var)[0]
+        for chunk in source.chunks():
+            chunk = chunk - self._shift
+            if self.init_params == "kmeans":
+                resp = torch.nn.functional.one_hot(assign(chunk, centers)[0], k).to(chunk.dtype)
+            else:  # random
+                resp = torch.rand(chunk.shape[0], k, generator=gen, dtype=chunk.dtype).to(chunk.device)
+                resp /= resp.sum(1, keepdim=True)
+            stats += G.chunk_statistics(chunk, resp, cov)
+        return stats
+
+    # ------------------------------------------------------------------ fitted state
+    def _set_fitted(self, params) -> None:
+        weights, means, prec_chol = params
+        self._params = [weights, means, prec_chol]
+        kind = self._input_kind
+        out = (lambda t: t) if kind == "torch" else (lambda t: t.detach().cpu().numpy())
+        self.weights_ = out(weights)
+        self.means_ = out(means + self._shift)
+        self.precisions_cholesky_ = out(prec_chol)
+        self.precisions_ = out(G.precisions_from_cholesky(prec_chol, self.covariance_type))
+        self.covariances_ = out(G.covariances_from_precision_cholesky(prec_chol, self.covariance_type))
+
+    def _params_from_fitted(self):
+        return [t.clone() for t in self._params]
+
+    def _fitted_device(self):
+        return self._params[0].device
+
+    def _fitted_dtype(self):
+        return self._params[0].dtype
+
+    # ------------------------------------------------------------------ model selection & sampling
+    def _n_parameters(self) -> int:
+        k, d = self.n_components, self.n_features_in_
+        cov = {"full": k * d * (d + 1) / 2, "tied": d * (d + 1) / 2, "diag": k * d, "spherical": k}
+        return int(cov[self.covariance_type] + k * d + k - 1)
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion of the model on X (lower is better)."""
+        n = self._n_rows(X)
+        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+
+    def aic(self, X) -> float:
+        """Akaike information criterion of the model on X (lower is better)."""
+        return -2 * self.score(X) * self._n_rows(X) + 2 * self._n_parameters()
+
+    @staticmethod
+    def _n_rows(X) -> int:
+        return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+    def sample(self, n_samples=1):
+        """Draw ``n_samples`` points: returns ``(X, y)``, grouped by component like scikit-learn."""
+        self._check_is_fitted()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise InvalidParameterError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least one sample.")
+        weights, means, prec_chol = self._params
+        gen = make_generator(self.random_state)
+        labels = torch.multinomial(weights.double().cpu(), int(n_samples), replacement=True, generator=gen)
+        labels = labels.sort().values
+        z = torch.randn(int(n_samples), means.shape[1], generator=gen, dtype=weights.dtype).to(means.device)
+        y = labels.to(means.device)
+        cov_chol = self._covariance_cholesky()
+        if self.covariance_type == "full":
+            x = torch.empty_like(z)
+            for j in labels.unique().tolist():  # one batched product per component (k is small)
+                rows = y == j
+                x[rows] = z[rows] @ cov_chol[j].T
+        elif self.covariance_type == "tied":
+            x = z @ cov_chol.T
+        elif self.covariance_type == "diag":
+            x = z * cov_chol[y]
+        else:
+            x = z * cov_chol[y, None]
+        x = x + means[y] + self._shift
+        if self._input_kind == "torch":
+            return x, y
+        return x.cpu().numpy(), y.cpu().numpy()
+
+    def _covariance_cholesky(self) -> torch.Tensor:
+        cov = G.covariances_from_precision_cholesky(self._params[2], self.covariance_type)
+        if self.covariance_type in ("full", "tied"):
+            return torch.linalg.cholesky(cov)
+        return cov.sqrt()
