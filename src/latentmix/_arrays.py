@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 import torch
 
-from .exceptions import DataError, InvalidParameterError
+from .exceptions import DataError, DataTypeError, InvalidParameterError
 
 __all__ = ["resolve_device", "resolve_dtype", "check_array", "to_output", "input_kind"]
 
@@ -67,6 +68,7 @@ def check_array(
     ndim: int = 2,
     min_samples: int = 1,
     n_features: int | None = None,
+    owner: str = "the estimator",
 ) -> torch.Tensor:
     """Validate ``X`` and return it as a contiguous ``dtype`` tensor on ``device``.
 
@@ -74,25 +76,21 @@ def check_array(
     wrong number of features, non-numeric values, NaN or infinity.
     """
     device = device or torch.device("cpu")
+    if scipy.sparse.issparse(X):
+        raise DataTypeError(f"Sparse input is not supported for {name}; pass a dense array "
+                            "(for example X.toarray()).")
     if isinstance(X, torch.Tensor):
         t = X.detach()
+        if t.is_complex():
+            raise DataError(f"Complex data not supported: {name} has dtype {t.dtype}.")
+        if t.is_sparse:
+            raise DataTypeError(f"Sparse input is not supported for {name}; pass a dense tensor.")
     elif isinstance(X, (np.ndarray, list, tuple)) or hasattr(X, "__array__"):
-        try:
-            arr = np.asarray(X)
-        except (ValueError, TypeError) as exc:
-            raise DataError(f"{name} could not be converted to a numeric array: {exc}") from exc
-        if arr.dtype.kind not in "biuf":
-            raise DataError(
-                f"{name} must hold real numbers; got an array of dtype {arr.dtype} "
-                "(strings, objects and complex numbers are not supported)"
-            )
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        t = torch.from_numpy(np.ascontiguousarray(_numeric_array(X, name)))
     else:
         raise InvalidParameterError(
             f"{name} must be a numpy array, a torch tensor or a list; got {type(X).__name__}"
         )
-    if t.is_complex():
-        raise DataError(f"{name} must hold real numbers; got dtype {t.dtype}")
     if t.ndim != ndim:
         hint = ""
         if ndim == 2 and t.ndim == 1:
@@ -107,15 +105,34 @@ def check_array(
             f"{min_samples} is required."
         )
     if ndim == 2 and t.shape[1] == 0:
-        raise DataError(f"{name} has 0 feature(s) (shape={tuple(t.shape)}); at least 1 is required.")
+        raise DataError(f"0 feature(s) (shape={tuple(t.shape)}) while a minimum of 1 is required.")
     if n_features is not None and t.shape[1] != n_features:
         raise DataError(
-            f"{name} has {t.shape[1]} features, but the estimator was fitted with {n_features} "
-            "features."
+            f"{name} has {t.shape[1]} features, but {owner} is expecting {n_features} features "
+            "as input."
         )
     t = t.to(device=device, dtype=dtype).contiguous()
     check_finite(t, name)
     return t
+
+
+def _numeric_array(X: Any, name: str) -> np.ndarray:
+    """``X`` as a numpy array of real numbers (object arrays of numbers are converted)."""
+    try:
+        arr = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{name} could not be converted to a numeric array: {exc}") from exc
+    if arr.dtype.kind == "c":
+        raise DataError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataTypeError(f"{name} holds values that are not numbers: {exc}") from exc
+    if arr.dtype.kind not in "biuf":
+        raise DataTypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype} "
+                            "(strings and other objects are not supported)")
+    return arr
 
 
 def check_finite(t: torch.Tensor, name: str = "X", where: str = "") -> None:

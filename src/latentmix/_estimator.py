@@ -60,7 +60,7 @@ class TorchEstimator(BaseEstimator):
         n_features = None if reset else self.n_features_in_
         device = self._device if reset else self._fitted_device()
         t = check_array(X, dtype=self._dtype if reset else self._fitted_dtype(), device=device,
-                        n_features=n_features, min_samples=min_samples)
+                        n_features=n_features, min_samples=min_samples, owner=type(self).__name__)
         return t, input_kind(X), X.device if isinstance(X, torch.Tensor) else None
 
     def _fitted_device(self) -> torch.device:

@@ -15,6 +15,7 @@ __all__ = [
     "InvalidParameterError",
     "NotFittedError",
     "DataError",
+    "DataTypeError",
     "DatasetNotFoundError",
     "FittingError",
     "ConvergenceWarning",
@@ -35,6 +36,10 @@ class NotFittedError(LatentmixError, _SklearnNotFittedError):
 
 class DataError(LatentmixError, ValueError):
     """Input data is unusable: wrong shape, NaN/inf, empty, corrupted or unreadable file."""
+
+
+class DataTypeError(DataError, TypeError):
+    """Input data has a type that cannot be used (sparse matrices, objects that are not numbers)."""
 
 
 class DatasetNotFoundError(DataError, FileNotFoundError):

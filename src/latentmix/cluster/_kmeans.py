@@ -14,8 +14,8 @@ import torch
 from sklearn.base import ClusterMixin, TransformerMixin
 
 from .._arrays import check_array
-from .._linalg import addmm_padded
 from .._estimator import TorchEstimator, make_generator
+from .._linalg import addmm_padded
 from .._validation import ArrayLike, InstanceOf, Interval, Options, RandomStateLike
 from ..exceptions import DataError, InvalidParameterError
 
@@ -98,7 +98,7 @@ def lloyd(X: torch.Tensor, centers: torch.Tensor, max_iter: int, tol: float):
     return centers, labels, float(mind.double().sum()), n_iter
 
 
-class KMeans(TorchEstimator, ClusterMixin, TransformerMixin):
+class KMeans(ClusterMixin, TransformerMixin, TorchEstimator):
     """k-means clustering with scikit-learn's API, on CPU or GPU.
 
     Parameters follow ``sklearn.cluster.KMeans``: ``n_clusters``, ``init`` ("k-means++",
@@ -134,7 +134,7 @@ class KMeans(TorchEstimator, ClusterMixin, TransformerMixin):
         self.dtype = dtype
         self.verbose = verbose
 
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None):
         """Cluster X (n, d). Returns self."""
         self._validate_params()
         Xt, _, _ = self._input(X, reset=True, min_samples=1)
@@ -185,7 +185,7 @@ class KMeans(TorchEstimator, ClusterMixin, TransformerMixin):
         Xt, kind, dev = self._input(X, reset=False)
         return self._output(assign(Xt, self._centers)[0], kind, dev)
 
-    def fit_predict(self, X, y=None, sample_weight=None):
+    def fit_predict(self, X, y=None):
         return self.fit(X).labels_
 
     def transform(self, X):
@@ -194,7 +194,7 @@ class KMeans(TorchEstimator, ClusterMixin, TransformerMixin):
         Xt, kind, dev = self._input(X, reset=False)
         return self._output(squared_distances(Xt, self._centers).sqrt_(), kind, dev)
 
-    def score(self, X, y=None, sample_weight=None):
+    def score(self, X, y=None):
         """Opposite of the inertia of X under the fitted centers."""
         self._check_is_fitted()
         Xt, _, _ = self._input(X, reset=False)

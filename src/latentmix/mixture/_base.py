@@ -28,7 +28,7 @@ from ._data import DataSource, as_data_source
 __all__ = ["BaseMixture"]
 
 
-class BaseMixture(TorchEstimator, DensityMixin):
+class BaseMixture(DensityMixin, TorchEstimator):
     """Base class of EM-fitted mixtures. See :class:`latentmix.GaussianMixture`."""
 
     _fitted_attribute = "converged_"
@@ -52,7 +52,7 @@ class BaseMixture(TorchEstimator, DensityMixin):
             X, chunk_size=self.chunk_size, row_width=self._row_width,
             device=self._device if reset else self._fitted_device(),
             dtype=self._dtype if reset else self._fitted_dtype(),
-            n_features=None if reset else self.n_features_in_,
+            n_features=None if reset else self.n_features_in_, owner=type(self).__name__,
         )
 
     def _statistics_pass(self, source: DataSource, params, *, reduce: bool = True, precise: bool = False):
@@ -124,8 +124,8 @@ class BaseMixture(TorchEstimator, DensityMixin):
         params, lower_bound, n_iter, converged, bounds = best
         if not converged and self.max_iter > 0:
             warnings.warn(
-                f"Best performing initialization did not converge. Try different init parameters, "
-                f"or increase max_iter, tol, or check for degenerate data.", ConvergenceWarning,
+                "Best performing initialization did not converge. Try different init parameters, "
+                "or increase max_iter, tol, or check for degenerate data.", ConvergenceWarning,
                 stacklevel=3,
             )
         self.n_features_in_ = source.n_features

@@ -9,10 +9,12 @@ pages never count towards the process's resident memory.
 from __future__ import annotations
 
 import math
+import mmap
 import os
 from collections.abc import Iterator
 
 import numpy as np
+import scipy.sparse
 import torch
 
 from .._arrays import check_array, check_finite
@@ -23,6 +25,8 @@ __all__ = ["DataSource", "as_data_source", "is_streamable"]
 
 def is_streamable(X) -> bool:
     """True for memmaps and array-likes that we should not load into memory at once."""
+    if scipy.sparse.issparse(X):
+        return False  # check_array rejects it with a clear message
     if isinstance(X, np.memmap):
         return True
     if isinstance(X, (np.ndarray, torch.Tensor, list, tuple)):
@@ -78,9 +82,9 @@ class StreamSource(DataSource):
         super().__init__(shape[0], shape[1], chunk_size, device, dtype)
         self.X = X
         self._file = None
-        if (isinstance(X, np.memmap) and isinstance(X.filename, str) and X.flags.c_contiguous
-                and getattr(X, "offset", None) is not None and isinstance(X.base, __import__("mmap").mmap)):
-            self._file = (X.filename, int(X.offset), np.dtype(X.dtype))
+        if (isinstance(X, np.memmap) and isinstance(X.filename, (str, os.PathLike))
+                and X.flags.c_contiguous and isinstance(X.base, mmap.mmap)):
+            self._file = (os.fspath(X.filename), int(X.offset), np.dtype(X.dtype))
 
     def _read(self, start: int, stop: int) -> np.ndarray:
         if self._file is None:
@@ -113,7 +117,8 @@ class StreamSource(DataSource):
 
 
 def as_data_source(X, *, chunk_size: int | None, row_width, device, dtype,
-                   n_features: int | None = None, min_samples: int = 1) -> DataSource:
+                   n_features: int | None = None, min_samples: int = 1,
+                   owner: str = "the estimator") -> DataSource:
     """Validate ``X`` and wrap it; streams memmaps and lazy arrays, moves the rest to ``device``.
 
     ``row_width(n_features)`` is the number of floats of per-chunk work for one row.
@@ -121,14 +126,14 @@ def as_data_source(X, *, chunk_size: int | None, row_width, device, dtype,
     if is_streamable(X):
         source = StreamSource(X, 1, device, dtype)
         if n_features is not None and source.n_features != n_features:
-            raise DataError(f"X has {source.n_features} features, but the estimator was fitted "
-                            f"with {n_features} features.")
+            raise DataError(f"X has {source.n_features} features, but {owner} is expecting "
+                            f"{n_features} features as input.")
         if source.n_samples < min_samples:
             raise DataError(f"X has {source.n_samples} sample(s) while a minimum of {min_samples} "
                             "is required.")
     else:
         source = TensorSource(check_array(X, dtype=dtype, device=device, n_features=n_features,
-                                          min_samples=min_samples), 1)
+                                          min_samples=min_samples, owner=owner), 1)
     source.chunk_size = resolve_chunk_size(chunk_size, source.n_samples, row_width(source.n_features))
     return source
 

@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 import torch
 
+from .. import _distributed as dist
 from .._arrays import check_array
 from .._estimator import make_generator
 from .._validation import ArrayLike, Interval, Options
@@ -180,12 +181,14 @@ class GaussianMixture(BaseMixture):
             else:
                 seeds = rows[torch.randperm(rows.shape[0], generator=gen)[:k].to(rows.device)]
             seeds = seeds.double()  # one point per component: sums centred on it are exact
+            dist.broadcast_from_rank0([seeds])
             return G.chunk_statistics(seeds, torch.eye(k, dtype=seeds.dtype, device=seeds.device),
                                       cov, center=seeds)
         if self.init_params == "kmeans":
             rows = source.sample_rows(_INIT_SAMPLE_ROWS, gen) - self._shift
             var = float(rows.var(0, unbiased=False).mean()) if rows.shape[0] > 1 else 0.0
             centers = lloyd(rows, _kmeans_plusplus(rows, k, gen, None)[0], 300, 1e-4 * var)[0]
+            dist.broadcast_from_rank0([centers])  # every rank labels its shard by rank 0's centers
         for chunk in source.chunks():
             chunk = chunk - self._shift
             if self.init_params == "kmeans":
@@ -194,6 +197,7 @@ class GaussianMixture(BaseMixture):
                 resp = torch.rand(chunk.shape[0], k, generator=gen, dtype=chunk.dtype).to(chunk.device)
                 resp /= resp.sum(1, keepdim=True)
             stats += G.chunk_statistics(chunk, resp, cov)
+        dist.all_reduce_sum(stats.tensors())
         return stats
 
     # ------------------------------------------------------------------ fitted state
