@@ -1,12 +1,18 @@
 """latentmix: autoencoders, GANs, Gaussian mixtures fitted by EM, and the hybrids that combine them."""
 
-from . import datasets, exceptions
+from . import datasets, exceptions, metrics
 from .cluster import KMeans, kmeans_plusplus
 from .mixture import GaussianMixture, select_n_components
+# (models imported below once the training engine exists)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoEncoder",
+    "DenoisingAutoEncoder",
+    "VAE",
+    "load",
+    "metrics",
     "GaussianMixture",
     "KMeans",
     "datasets",

@@ -18,6 +18,8 @@ __all__ = [
     "DataTypeError",
     "DatasetNotFoundError",
     "FittingError",
+    "TrainingDivergedError",
+    "CheckpointError",
     "ConvergenceWarning",
 ]
 
@@ -48,6 +50,14 @@ class DatasetNotFoundError(DataError, FileNotFoundError):
 
 class FittingError(LatentmixError, ValueError):
     """Fitting failed numerically; the message says what to change."""
+
+
+class TrainingDivergedError(FittingError):
+    """A training loss became NaN or infinite; the message names the step and the phase."""
+
+
+class CheckpointError(LatentmixError, ValueError):
+    """A run folder or checkpoint is missing, foreign or corrupted."""
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):

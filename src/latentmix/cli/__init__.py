@@ -13,6 +13,9 @@ import click
 from ..exceptions import LatentmixError
 from .datasets_cmd import datasets
 from .demo_cmd import demo
+from .encode_cmd import encode
+from .evaluate_cmd import evaluate
+from .train_cmd import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,8 +24,8 @@ def cli() -> None:
     """latentmix: autoencoders, GANs, Gaussian mixtures and their hybrids."""
 
 
-cli.add_command(datasets)
-cli.add_command(demo)
+for command in (datasets, demo, train, evaluate, encode):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

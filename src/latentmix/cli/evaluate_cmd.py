@@ -1,0 +1,55 @@
+"""``latentmix evaluate RUN``: the test-split metrics of a trained run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .._io import write_json
+from ._common import load_data, read_options
+
+
+def evaluate_autoencoder(model, data: str, probe_samples: int | None) -> dict:
+    """Reconstruction MSE/PSNR on the test split, denoising PSNR, linear-probe accuracy."""
+    from .. import metrics
+
+    X_test, y_test = load_data(data, "test")
+    recon = model.reconstruct(X_test)
+    result = {"test_samples": int(len(X_test)), "reconstruction_mse": metrics.mse(X_test, recon),
+              "reconstruction_psnr_db": metrics.psnr(X_test, recon)}
+    if hasattr(model, "denoise"):
+        noisy = model.corrupt(X_test, seed=0)
+        result["noisy_psnr_db"] = metrics.psnr(X_test, noisy.clamp(0, 1))
+        result["denoised_psnr_db"] = metrics.psnr(X_test, model.denoise(noisy))
+    if y_test is not None:
+        X_train, y_train = load_data(data, "train")
+        if probe_samples and probe_samples < len(X_train):
+            X_train, y_train = X_train[:probe_samples], y_train[:probe_samples]
+        result["linear_probe_accuracy"] = metrics.linear_probe_accuracy(
+            model.transform(X_train), y_train, model.transform(X_test), y_test)
+    return result
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--data", default=None, help="Evaluate on this dataset instead of the training one.")
+@click.option("--probe-samples", type=click.IntRange(min=10), default=None,
+              help="Train rows used by the linear probe (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def evaluate(run: Path, data: str | None, probe_samples: int | None, as_json: bool) -> None:
+    """Metrics of the model in RUN on the test split; also written to RUN/evaluation.json."""
+    from ..models import load
+
+    options = read_options(run)
+    model = load(run)
+    data = data or options["data"]
+    result = {"run": str(run), "model": type(model).__name__, "data": data,
+              **evaluate_autoencoder(model, data, probe_samples)}
+    write_json(run / "evaluation.json", result)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key:28s} {value:.4f}" if isinstance(value, float) else f"{key:28s} {value}")

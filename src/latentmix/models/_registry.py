@@ -1,0 +1,39 @@
+"""A small registry: CLI names and saved class names -> model classes (no string dispatch in code)."""
+
+from __future__ import annotations
+
+from ..exceptions import InvalidParameterError
+
+__all__ = ["register", "get_model_class", "model_names", "class_by_name"]
+
+_BY_ALIAS: dict[str, type] = {}
+_BY_CLASS: dict[str, type] = {}
+
+
+def register(*aliases: str):
+    """Class decorator: ``@register("ae")`` makes the class loadable and trainable from the CLI."""
+
+    def decorate(cls: type) -> type:
+        _BY_CLASS[cls.__name__] = cls
+        for alias in aliases:
+            _BY_ALIAS[alias] = cls
+        return cls
+
+    return decorate
+
+
+def model_names() -> list[str]:
+    return sorted(_BY_ALIAS)
+
+
+def get_model_class(alias: str) -> type:
+    try:
+        return _BY_ALIAS[alias]
+    except KeyError:
+        raise InvalidParameterError(
+            f"unknown model {alias!r}; choose one of: {', '.join(model_names())}"
+        ) from None
+
+
+def class_by_name(name: str) -> type | None:
+    return _BY_CLASS.get(name)
