@@ -67,10 +67,10 @@ def test_log_density_matches_scipy(covariance_type):
     X = blobs(seed=2)
     gmm = lm.GaussianMixture(3, covariance_type=covariance_type, dtype="float64", random_state=0,
                              device="cpu").fit(X)
-    cov = gmm.covariances_
-    full = {"full": cov, "tied": np.repeat(cov[None], 3, 0),
-            "diag": np.stack([np.diag(c) for c in cov]) if covariance_type == "diag" else None,
-            "spherical": np.stack([c * np.eye(X.shape[1]) for c in cov]) if covariance_type == "spherical" else None}[covariance_type]
+    cov, eye = gmm.covariances_, np.eye(X.shape[1])
+    full = {"full": lambda: cov, "tied": lambda: np.repeat(cov[None], 3, 0),
+            "diag": lambda: np.stack([np.diag(c) for c in cov]),
+            "spherical": lambda: np.stack([c * eye for c in cov])}[covariance_type]()
     dens = sum(w * multivariate_normal(m, c).pdf(X) for w, m, c in zip(gmm.weights_, gmm.means_, full))
     np.testing.assert_allclose(gmm.score_samples(X), np.log(dens), rtol=1e-8)
 

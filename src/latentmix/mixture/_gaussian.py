@@ -132,7 +132,6 @@ def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_cho
 
 def apply_log_prob(op: LogProbOperator, X: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
     """Scores (n, k) of the rows of X (n, d); ``features`` = :func:`expand_features` of X."""
-    n = X.shape[0]
     if op.covariance_type == "full":
         y = addmm_padded(op.bias, X, op.matrix)  # (n, k*d): (x - mu_j)^T P_j for every j
         maha = y.square_().unflatten(1, (op.n_components, -1)).sum(-1)  # (n, k)

@@ -9,13 +9,13 @@ import numpy as np
 import torch
 
 from .. import _distributed as dist
-from .._arrays import check_array
 from .._estimator import make_generator
 from .._validation import ArrayLike, Interval, Options
 from ..cluster._kmeans import _kmeans_plusplus, assign, lloyd
-from ..exceptions import DataError, InvalidParameterError
+from ..exceptions import InvalidParameterError
 from . import _gaussian as G
 from ._base import BaseMixture
+from ._checks import check_means, check_precisions, check_reg_matrix, check_weights
 from ._data import DataSource
 
 __all__ = ["GaussianMixture"]
@@ -76,46 +76,14 @@ class GaussianMixture(BaseMixture):
     def _check_parameters(self, d: int) -> None:
         """Shapes and values of reg_covar and the user's initial parameters."""
         k, cov, opts = self.n_components, self.covariance_type, dict(dtype=self._dtype, device=self._device)
-        self._reg = float(self.reg_covar) if isinstance(self.reg_covar, Real) else self._reg_matrix(d)
-        self._weights_init = self._means_init = self._prec_chol_init = None
-        if self.weights_init is not None:
-            w = check_array(self.weights_init, name="weights_init", ndim=1, **opts)
-            if w.shape != (k,):
-                raise DataError(f"The parameter 'weights' should have the shape of ({k},), but got {tuple(w.shape)}")
-            if bool((w < 0).any()) or bool((w > 1).any()):
-                raise DataError("The parameter 'weights' should be in the range [0, 1], but got "
-                                f"max value {float(w.max()):.5f}, min value {float(w.min()):.5f}")
-            if abs(1.0 - float(w.double().sum())) > 1e-6:
-                raise DataError(f"The parameter 'weights' should be normalized, but got sum(weights) = {float(w.sum()):.5f}")
-            self._weights_init = w
-        if self.means_init is not None:
-            m = check_array(self.means_init, name="means_init", **opts)
-            if m.shape != (k, d):
-                raise DataError(f"The parameter 'means' should have the shape of ({k}, {d}), but got {tuple(m.shape)}")
-            self._means_init = m
+        self._reg = float(self.reg_covar) if isinstance(self.reg_covar, Real) else check_reg_matrix(
+            self.reg_covar, d, **opts)
+        self._weights_init = None if self.weights_init is None else check_weights(self.weights_init, k, **opts)
+        self._means_init = None if self.means_init is None else check_means(self.means_init, k, d, **opts)
+        self._prec_chol_init = None
         if self.precisions_init is not None:
-            shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[cov]
-            p = check_array(self.precisions_init, name="precisions_init", ndim=len(shape), **opts)
-            if tuple(p.shape) != shape:
-                raise DataError(f"The parameter '{cov} precision' should have the shape of {shape}, but got {tuple(p.shape)}")
-            if cov in ("full", "tied"):
-                mats = p.reshape(-1, d, d)
-                if not torch.allclose(mats, mats.transpose(1, 2), atol=1e-6 if self._dtype == torch.float32 else 1e-10, rtol=1e-5):
-                    raise DataError(f"'{cov} precision' should be symmetric, positive-definite")
-                if bool((torch.linalg.eigvalsh(mats.double()) <= 0).any()):
-                    raise DataError(f"'{cov} precision' should be symmetric, positive-definite")
-            elif bool((p <= 0).any()):
-                raise DataError(f"'{cov} precision' should be positive")
-            self._prec_chol_init = G.precision_cholesky_from_precisions(p, cov)
-
-    def _reg_matrix(self, d: int) -> torch.Tensor:
-        r = check_array(self.reg_covar, name="reg_covar", dtype=self._dtype, device=self._device)
-        if r.shape != (d, d):
-            raise InvalidParameterError(f"reg_covar as a matrix must have shape ({d}, {d}); got {tuple(r.shape)}")
-        sym = torch.allclose(r, r.T, rtol=1e-5, atol=1e-8)
-        if not sym or bool((torch.linalg.eigvalsh(r.double()) <= 0).any()):
-            raise InvalidParameterError("reg_covar as a matrix must be symmetric positive definite.")
-        return r
+            precisions = check_precisions(self.precisions_init, cov, k, d, **opts)
+            self._prec_chol_init = G.precision_cholesky_from_precisions(precisions, cov)
 
     # ------------------------------------------------------------------ EM hooks
     def _row_width(self, d: int) -> int:
