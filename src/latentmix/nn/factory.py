@@ -72,8 +72,8 @@ def build_encoder(input_shape, out_features, arch="dense", *, hidden=None, activ
     (None = linear code) is applied to the output, e.g. ``"sigmoid"`` for the classic
     784-256-784 autoencoder. ``init="dcgan"`` draws weights from N(0, 0.02).
     """
-    owner = "build_encoder"
     config = _config("encoder", dict(locals()))
+    owner = "build_encoder"
     shape = check_shape(owner, "input_shape", input_shape)
     out_features = check_positive_int(owner, "out_features", out_features)
     hidden = check_widths(owner, "hidden", hidden)
@@ -96,8 +96,8 @@ def build_decoder(latent_dim, output_shape, arch="dense", *, hidden=None, activa
     :class:`TiedDenseDecoder` using the encoder's transposed weights: save, move and optimise
     it together with that encoder (its ``state_dict`` holds only its own biases).
     """
-    owner = "build_decoder"
     config = _config("decoder", dict(locals()))
+    owner = "build_decoder"
     latent_dim = check_positive_int(owner, "latent_dim", latent_dim)
     shape = check_shape(owner, "output_shape", output_shape)
     hidden = check_widths(owner, "hidden", hidden)
@@ -142,8 +142,8 @@ def build_discriminator(input_shape, arch="dense", *, hidden=None, activation="l
     without spectral norm (DCGAN), none otherwise; pass ``batchnorm=False`` for losses that
     penalise per-sample gradients (``wgan-gp``). ``.features(x)`` gives the head's input.
     """
-    owner = "build_discriminator"
     config = _config("discriminator", dict(locals()))
+    owner = "build_discriminator"
     shape = check_shape(owner, "input_shape", input_shape)
     hidden = check_widths(owner, "hidden", hidden)
     check_options(owner, arch=arch, activation=activation, batchnorm=batchnorm, dropout=dropout,

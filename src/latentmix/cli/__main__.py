@@ -1,0 +1,7 @@
+"""python -m latentmix.cli"""
+
+import sys
+
+from . import main
+
+sys.exit(main())
