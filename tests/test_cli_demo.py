@@ -12,10 +12,12 @@ def test_demo_writes_metrics_and_samples(tmp_path):
     assert result.exit_code == 0, result.output
     assert "latentmix" in result.output and "scikit-learn" in result.output
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    ours = metrics["gmm_clustering"]["latentmix"]
+    ours = metrics["pixel_gmm"]["latentmix"]
     assert 0.6 < ours["acc"] <= 1.0 and 0.5 < ours["nmi"] <= 1.0
-    png = (tmp_path / "run" / "gmm_samples.png").read_bytes()
-    assert png.startswith(b"\x89PNG")
+    assert metrics["autoencoder"]["linear_probe_accuracy"] > 0.8
+    assert metrics["latent_gmm"]["test_acc"] > 0.5
+    for name in ("reconstructions.png", "latent_gmm_samples.png"):
+        assert (tmp_path / "run" / name).read_bytes().startswith(b"\x89PNG")
     assert not list((tmp_path / "run").glob("*.tmp"))  # no temp file left behind
 
 

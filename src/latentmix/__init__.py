@@ -4,7 +4,7 @@ from . import datasets, exceptions, metrics
 from .cluster import KMeans, kmeans_plusplus
 from .mixture import GaussianMixture, select_n_components
 
-# (models imported below once the training engine exists)
+from .models import VAE, AutoEncoder, DenoisingAutoEncoder, load
 
 __version__ = "0.1.0"
 
