@@ -215,3 +215,33 @@ def test_collapse_without_regularisation_gives_advice():
 def test_max_iter_reached_warns(X):
     with pytest.warns(ConvergenceWarning, match="did not converge"):
         lm.GaussianMixture(3, max_iter=1, tol=0, random_state=0, device="cpu").fit(X)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_save_load_round_trip(X, tmp_path, covariance_type):
+    g = lm.GaussianMixture(3, covariance_type=covariance_type, random_state=0, device="cpu").fit(X)
+    g.save(tmp_path / "gmm")
+    loaded = lm.load(tmp_path / "gmm")
+    assert isinstance(loaded, lm.GaussianMixture) and loaded.get_params() == g.get_params()
+    np.testing.assert_array_equal(loaded.predict(X), g.predict(X))
+    np.testing.assert_allclose(loaded.score_samples(X), g.score_samples(X), rtol=1e-6)
+    np.testing.assert_allclose(loaded.means_, g.means_)
+    assert loaded.converged_ == g.converged_ and loaded.n_iter_ == g.n_iter_
+
+
+def test_load_corrupted_weights(X, tmp_path):
+    from latentmix.exceptions import CheckpointError
+
+    lm.GaussianMixture(2, random_state=0, device="cpu").fit(X).save(tmp_path / "gmm")
+    weights = tmp_path / "gmm" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:40])
+    with pytest.raises(CheckpointError, match="corrupted"):
+        lm.load(tmp_path / "gmm")
+
+
+def test_save_load_with_array_parameters(X, tmp_path):
+    g = lm.GaussianMixture(3, means_init=X[[0, 150, 300]], reg_covar=np.eye(3) * 1e-3, device="cpu").fit(X)
+    g.save(tmp_path / "gmm")
+    loaded = lm.load(tmp_path / "gmm")
+    np.testing.assert_allclose(loaded.means_init, X[[0, 150, 300]])
+    np.testing.assert_array_equal(loaded.predict(X), g.predict(X))

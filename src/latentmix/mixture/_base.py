@@ -161,6 +161,37 @@ class BaseMixture(DensityMixin, TorchEstimator):
         dist.broadcast_from_rank0([shift])
         return shift.to(source.dtype)
 
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write ``config.json`` and ``weights.safetensors`` into the folder ``path``;
+        :func:`latentmix.load` reads them back (no pickle)."""
+        from ..models._persist import save_model
+
+        return save_model(self, path)
+
+    def _save_tensors(self, file) -> None:
+        from ..models._persist import save_tensors
+
+        names = ("weights", "means", "precisions_cholesky")
+        save_tensors({**dict(zip(names, self._params)), "shift": self._shift}, file)
+
+    def _fitted_config(self) -> dict:
+        return {"n_features_in": self.n_features_in_, "converged": bool(self.converged_),
+                "n_iter": self.n_iter_, "lower_bound": self.lower_bound_, "lower_bounds": self.lower_bounds_,
+                "input_kind": self._input_kind}
+
+    def _load_fitted(self, fitted: dict, file) -> None:
+        from ..models._persist import load_tensors
+
+        t = load_tensors(file, self._device)
+        self._shift = t["shift"].to(self._dtype)
+        self._input_kind = fitted["input_kind"]
+        self.n_features_in_ = fitted["n_features_in"]
+        self.n_iter_, self.lower_bound_ = fitted["n_iter"], fitted["lower_bound"]
+        self.lower_bounds_ = fitted.get("lower_bounds", [])
+        self._set_fitted([t[k].to(self._dtype) for k in ("weights", "means", "precisions_cholesky")])
+        self.converged_ = fitted["converged"]
+
     # ------------------------------------------------------------------ inference
     def _weighted_chunks(self, source: DataSource):
         operator, workspace = self._prepare(self._params_from_fitted()), {}

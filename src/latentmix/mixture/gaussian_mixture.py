@@ -14,6 +14,7 @@ from .._validation import ArrayLike, Interval, Options
 from ..cluster._kmeans import _kmeans_plusplus, assign, lloyd
 from ..exceptions import InvalidParameterError
 from . import _gaussian as G
+from ..models._registry import register
 from ._base import BaseMixture
 from ._checks import check_means, check_precisions, check_reg_matrix, check_weights
 from ._data import DataSource
@@ -23,6 +24,7 @@ __all__ = ["GaussianMixture"]
 _INIT_SAMPLE_ROWS = 200_000  # k-means initialisation of streamed data runs on this many rows
 
 
+@register()  # loadable by class name; not a `latentmix train` model
 class GaussianMixture(BaseMixture):
     """Gaussian mixture model fitted by expectation-maximisation.
 

@@ -15,7 +15,7 @@ from .._arrays import input_kind, to_output
 from .._estimator import TorchEstimator
 from .._validation import InstanceOf, Interval, Options, RandomStateLike
 from ..exceptions import DataError, InvalidParameterError
-from ..train import fit_phases
+from ..train import fit_phases, load_weights, save_weights
 
 __all__ = ["NeuralEstimator", "as_batch_tensor"]
 
@@ -154,3 +154,18 @@ class NeuralEstimator(TorchEstimator):
         from ._persist import save_model
 
         return save_model(self, path)
+
+    def _save_tensors(self, file: Path) -> None:
+        save_weights(self.networks_, file)
+
+    def _fitted_config(self) -> dict:
+        return {"input_shape": list(self.input_shape_), "seed": self.seed_, "extras": self._fitted_extras()}
+
+    def _load_fitted(self, fitted: dict, file: Path) -> None:
+        self.input_shape_ = tuple(fitted["input_shape"])
+        self.seed_ = fitted.get("seed", 0)
+        self._restore_extras(fitted.get("extras", {}))
+        torch.manual_seed(self.seed_)
+        self.networks_ = self._build_networks(self.input_shape_).to(self._device)
+        load_weights(self.networks_, file)
+        self.networks_.eval()

@@ -15,7 +15,6 @@ import torch
 
 from .._io import write_json
 from ..exceptions import CheckpointError, InvalidParameterError
-from ..train import load_weights, save_weights
 from ._registry import class_by_name
 
 __all__ = ["save_model", "load", "json_params"]
@@ -34,6 +33,8 @@ def json_params(model) -> dict:
             value = str(value)
         if isinstance(value, tuple):
             value = list(value)
+        if isinstance(value, (np.ndarray, torch.Tensor)):  # e.g. means_init, a reg_covar matrix
+            value = value.tolist()
         if isinstance(value, (np.random.RandomState, np.random.Generator)):
             value = None
         try:
@@ -45,14 +46,17 @@ def json_params(model) -> dict:
 
 
 def save_model(model, path) -> Path:
-    """Write ``path/config.json`` and ``path/weights.safetensors`` (each atomically)."""
+    """Write ``path/config.json`` and ``path/weights.safetensors`` (each atomically).
+
+    The estimator provides ``_save_tensors(file)`` and ``_fitted_config()``; loading calls
+    ``_load_fitted(fitted_config, file)`` on an estimator built from the saved parameters.
+    """
     model._check_is_fitted()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    save_weights(model.networks_, path / "weights.safetensors")
+    model._save_tensors(path / "weights.safetensors")
     config = {"format": FORMAT, "version": VERSION, "class": type(model).__name__,
-              "params": json_params(model), "input_shape": list(model.input_shape_),
-              "seed": model.seed_, "extras": model._fitted_extras()}
+              "params": json_params(model), "fitted": model._fitted_config()}
     write_json(path / "config.json", config)
     return path
 
@@ -91,11 +95,32 @@ def load(path, device: str | None = None):
         model._validate_params()
     except (TypeError, InvalidParameterError) as exc:
         raise CheckpointError(f"{path}: the saved parameters do not fit {cls.__name__}: {exc}") from None
-    model.input_shape_ = tuple(config["input_shape"])
-    model.seed_ = config.get("seed", 0)
-    model._restore_extras(config.get("extras", {}))
-    torch.manual_seed(model.seed_)
-    model.networks_ = model._build_networks(model.input_shape_).to(model._device)
-    load_weights(model.networks_, Path(path) / "weights.safetensors")
-    model.networks_.eval()
+    try:
+        model._load_fitted(config["fitted"], Path(path) / "weights.safetensors")
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"{path}: the saved model is incomplete or corrupted: {exc!r}") from None
     return model
+
+
+def save_tensors(tensors: dict, path: Path) -> None:
+    """Plain tensors to a safetensors file, atomically."""
+    from safetensors.torch import save_file
+
+    from .._io import atomic_write
+
+    atomic_write(path, lambda p: save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(p)))
+
+
+def load_tensors(path: Path, device) -> dict:
+    """A safetensors file as tensors on ``device``; a missing or corrupted file is a CheckpointError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if not Path(path).is_file():
+        raise CheckpointError(f"{path} is missing")
+    try:
+        return {k: v.to(device) for k, v in load_file(str(path)).items()}
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path} is corrupted: {exc}") from None
