@@ -1,0 +1,107 @@
+"""Training phases: what one step of a model's training does, written as data.
+
+A model declares its phases (``model.training_phases()``); the one training loop
+(:func:`latentmix.train.fit_phases`) runs them in order on every batch. The habit comes from
+``stylegan2-ada-pytorch/training/training_loop.py``, where alternating optimisation
+(generator, discriminator, regularisation) is a list of phases, not a trainer per model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from numbers import Integral
+
+import torch
+
+from ..exceptions import InvalidParameterError
+
+__all__ = ["Phase", "adam", "default_optimizer", "check_phases", "build_optimizers"]
+
+LossFn = Callable[[torch.Tensor], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
+
+
+def default_optimizer(params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """Adam with lr=1e-3 (Kingma & Ba, 2015), the default of every phase."""
+    return torch.optim.Adam(params, lr=1e-3)
+
+
+def adam(lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), **kwargs) -> OptimizerFactory:
+    """An optimizer factory for :class:`Phase`: ``Phase(..., optimizer=adam(2e-4, (0.5, 0.999)))``."""
+    def make(params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=lr, betas=betas, **kwargs)
+    return make
+
+
+@dataclass
+class Phase:
+    """One phase of a training step.
+
+    ``networks`` are keys of ``model.networks_`` whose parameters this phase's optimizer updates;
+    ``loss(batch)`` returns ``(scalar loss, {name: 0-d tensor to log})``; the phase runs on the
+    global steps where ``step % interval == 0`` (e.g. a GAN's n_critic). ``after_step(step)``, if
+    given, is called under ``torch.no_grad()`` after the phase's optimizer step (e.g. to update a
+    generator EMA); ``step`` is the 0-based global step.
+    """
+
+    name: str
+    networks: tuple[str, ...]
+    loss: LossFn
+    optimizer: OptimizerFactory = field(default=default_optimizer)
+    interval: int = 1
+    after_step: Callable[[int], None] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.networks, str):
+            self.networks = (self.networks,)
+        self.networks = tuple(self.networks)
+
+
+def check_phases(phases, networks: torch.nn.ModuleDict) -> list[Phase]:
+    """Validate a model's phases against its networks; raise :class:`InvalidParameterError`."""
+    if not isinstance(phases, (list, tuple)) or not phases:
+        raise InvalidParameterError(f"training_phases() must return a non-empty list of Phase; got {phases!r}")
+    seen = set()
+    for p in phases:
+        if not isinstance(p, Phase):
+            raise InvalidParameterError(f"training_phases() must return Phase objects; got {p!r}")
+        if not isinstance(p.name, str) or not p.name or p.name in seen:
+            raise InvalidParameterError(f"phase names must be distinct non-empty strings; got {p.name!r}")
+        seen.add(p.name)
+        if not p.networks or any(n not in networks for n in p.networks):
+            raise InvalidParameterError(
+                f"phase {p.name!r} names networks {list(p.networks)}; model.networks_ has {list(networks)}")
+        if not callable(p.loss) or not callable(p.optimizer):
+            raise InvalidParameterError(f"phase {p.name!r}: loss and optimizer must be callables")
+        if isinstance(p.interval, bool) or not isinstance(p.interval, Integral) or p.interval < 1:
+            raise InvalidParameterError(f"phase {p.name!r}: interval must be an int >= 1; got {p.interval!r}")
+        if p.after_step is not None and not callable(p.after_step):
+            raise InvalidParameterError(f"phase {p.name!r}: after_step must be callable or None")
+    return list(phases)
+
+
+def phase_parameters(phase: Phase, networks: torch.nn.ModuleDict) -> list[torch.nn.Parameter]:
+    """The trainable parameters of the phase's networks, each once (tied weights are shared)."""
+    params, ids = [], set()
+    for name in phase.networks:
+        for p in networks[name].parameters():
+            if p.requires_grad and id(p) not in ids:
+                ids.add(id(p))
+                params.append(p)
+    return params
+
+
+def build_optimizers(phases: list[Phase], networks: torch.nn.ModuleDict) -> list[torch.optim.Optimizer]:
+    """One optimizer per phase, over the parameters of that phase's networks."""
+    optimizers = []
+    for p in phases:
+        params = phase_parameters(p, networks)
+        if not params:
+            raise InvalidParameterError(f"phase {p.name!r}: networks {list(p.networks)} have no trainable parameters")
+        opt = p.optimizer(params)
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise InvalidParameterError(
+                f"phase {p.name!r}: optimizer factory must return a torch.optim.Optimizer; got {opt!r}")
+        optimizers.append(opt)
+    return optimizers
