@@ -112,3 +112,17 @@ def test_click_runner_train_vae(tmp_path):
                                       str(tmp_path / "vae"), "--device", "cpu", "--verbose", "0"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "vae" / "weights.safetensors").is_file()
+
+
+def test_resume_continues_a_run_to_the_same_weights(tmp_path, capsys):
+    from safetensors.torch import load_file
+
+    common = ["--data", "digits", "--latent-dim", "4", "--device", "cpu", "--seed", "3", "--verbose", "0"]
+    assert main(["train", "ae", *common, "--epochs", "4", "--out", str(tmp_path / "straight")]) == 0
+    assert main(["train", "ae", *common, "--epochs", "2", "--out", str(tmp_path / "stopped")]) == 0
+    assert main(["train", "ae", *common, "--epochs", "4", "--out", str(tmp_path / "stopped"), "--resume"]) == 0
+    straight = load_file(tmp_path / "straight" / "weights.safetensors")
+    resumed = load_file(tmp_path / "stopped" / "weights.safetensors")
+    assert straight.keys() == resumed.keys()
+    for key in straight:
+        assert (straight[key] == resumed[key]).all(), key

@@ -37,7 +37,7 @@ def test_fit_transform_shapes_and_types(digits, name, arch):
     Zn = model.transform(X.numpy())
     assert isinstance(Zn, np.ndarray) and Zn.dtype == np.float32
     np.testing.assert_allclose(Zn, Z.numpy(), rtol=1e-5, atol=1e-6)
-    assert len(model.history_) == 2 and all(np.isfinite(h["loss"]) for h in model.history_ if "loss" in h)
+    assert len(model.history_) == 2 and all(np.isfinite(h["reconstruct/loss"]) for h in model.history_)
 
 
 @pytest.mark.parametrize("name", model_names())
