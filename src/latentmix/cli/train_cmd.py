@@ -46,7 +46,7 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--data", default=None, help="Dataset name (digits, fashion-mnist, ...) or a .npy/.npz/.csv/folder.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None)
 @click.option("--latent-dim", type=click.IntRange(min=1), default=None)
-@click.option("--arch", type=click.Choice(["dense", "conv"]), default=None)
+@click.option("--arch", default=None, help="Network family: dense or conv (autoencoders), mlp or dcgan (GANs).")
 @click.option("--noise", default=None, help="Corruption of a denoising model, e.g. masking:0.3.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None)

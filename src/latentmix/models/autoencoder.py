@@ -33,10 +33,11 @@ _ARCH_PARAMS = {
 class AutoEncoder(NeuralEstimator):
     """An autoencoder: encoder x -> z (``latent_dim``), decoder z -> x, trained to reconstruct.
 
-    ``arch="dense"`` with the defaults is the classic single-hidden-layer autoencoder
-    (Rumelhart, Hinton & Williams, 1986): input -> ``latent_dim`` sigmoid units -> input with a
-    sigmoid output (784-256-784 for MNIST with ``latent_dim=256``); ``hidden=(512, ...)`` adds
-    layers (ReLU by default), ``tied=True`` shares the transposed encoder weights with the decoder.
+    ``arch="dense"``: by default one hidden layer of 256 ReLU units on each side of the code
+    (784-256-``latent_dim``-256-784 for MNIST); ``hidden=(512, ...)`` sets the widths;
+    ``hidden=()`` is the classic autoencoder (Rumelhart, Hinton & Williams, 1986): input ->
+    ``latent_dim`` sigmoid units -> sigmoid output (784-256-784 with ``latent_dim=256``);
+    ``tied=True`` shares the transposed encoder weights with the decoder.
     ``arch="conv"`` uses strided convolutions sized from the images (28x28, 32x32, 8x8).
 
     ``transform`` gives the latent codes (features / dimension reduction), ``inverse_transform``
@@ -87,12 +88,15 @@ class AutoEncoder(NeuralEstimator):
         self.output_activation_ = extras["output_activation"]
 
     def _layout(self) -> dict:
-        """Hidden widths and activations; dense defaults give the classic one-layer autoencoder."""
+        """Hidden widths and activations. Dense default: one hidden layer of 256 ReLU units on each
+        side of the code; ``hidden=()`` is the classic autoencoder whose sigmoid code layer is the
+        only hidden layer (784-256-784 with ``latent_dim=256``)."""
         hidden = None if self.hidden is None else tuple(self.hidden)
-        classic = self.arch == "dense" and not hidden
+        classic = self.arch == "dense" and hidden == ()
         activation = self.activation if self.activation != "auto" else ("sigmoid" if classic else "relu")
-        return dict(hidden=() if (classic and hidden is None) else hidden, activation=activation,
-                    code_activation=activation if classic else None)
+        if self.arch == "dense" and hidden is None:
+            hidden = (256,)
+        return dict(hidden=hidden, activation=activation, code_activation=activation if classic else None)
 
     def _code_size(self) -> int:
         return self.latent_dim

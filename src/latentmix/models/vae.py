@@ -53,7 +53,7 @@ class VAE(AutoEncoder):
         # A VAE needs a hidden layer before the (mean, log-variance) head and a linear code.
         layout = super()._layout()
         if self.arch == "dense" and not layout["hidden"]:
-            layout = dict(hidden=(512,), activation="relu" if self.activation == "auto" else self.activation)
+            layout = dict(hidden=(256,), activation="relu" if self.activation == "auto" else self.activation)
         layout["code_activation"] = None
         return layout
 
