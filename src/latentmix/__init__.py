@@ -3,8 +3,7 @@
 from . import datasets, exceptions, metrics
 from .cluster import KMeans, kmeans_plusplus
 from .mixture import GaussianMixture, select_n_components
-
-from .models import VAE, AutoEncoder, DenoisingAutoEncoder, load
+from .models import GAN, VAE, AutoEncoder, DenoisingAutoEncoder, load
 
 __version__ = "0.1.0"
 
@@ -12,6 +11,7 @@ __all__ = [
     "AutoEncoder",
     "DenoisingAutoEncoder",
     "VAE",
+    "GAN",
     "load",
     "metrics",
     "GaussianMixture",

@@ -15,6 +15,7 @@ from .datasets_cmd import datasets
 from .demo_cmd import demo
 from .encode_cmd import encode
 from .evaluate_cmd import evaluate
+from .sample_cmd import sample
 from .train_cmd import train
 
 
@@ -24,7 +25,7 @@ def cli() -> None:
     """latentmix: autoencoders, GANs, Gaussian mixtures and their hybrids."""
 
 
-for command in (datasets, demo, train, evaluate, encode):
+for command in (datasets, demo, train, evaluate, encode, sample):
     cli.add_command(command)
 
 

@@ -13,8 +13,8 @@ from .._estimator import make_generator
 from .._validation import ArrayLike, Interval, Options
 from ..cluster._kmeans import _kmeans_plusplus, assign, lloyd
 from ..exceptions import InvalidParameterError
-from . import _gaussian as G
 from ..models._registry import register
+from . import _gaussian as G
 from ._base import BaseMixture
 from ._checks import check_means, check_precisions, check_reg_matrix, check_weights
 from ._data import DataSource

@@ -1,0 +1,106 @@
+"""``latentmix sample RUN -n 64 [--seed S] [--rejection] [--gamma G] --out grid.png|samples.npy``:
+draw samples from the generative model of a run folder and write an image grid or the array."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+
+from .._io import atomic_write
+from ..exceptions import InvalidParameterError
+from .demo_cmd import _save_grid
+
+
+def _write_npy(samples: np.ndarray, path: Path) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.save would append .npy to the temp name
+            np.save(f, samples)
+
+    atomic_write(path, write)
+
+
+def _save_rgb_grid(images: np.ndarray, path: Path, columns: int = 10, scale: int = 4) -> None:
+    """A PNG grid of (n, 3, h, w) colour images in [0, 1], laid out like ``_save_grid``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n, c, h, w = images.shape
+    rows = -(-n // columns)
+    tiles = np.ones((rows * columns, c, h + 1, w + 1))
+    tiles[:n, :, 1:, 1:] = images  # a 1-pixel white border above and left of every image
+    canvas = tiles.reshape(rows, columns, c, h + 1, w + 1).transpose(0, 3, 1, 4, 2).reshape(
+        rows * (h + 1), columns * (w + 1), c)
+    canvas = np.pad(canvas, ((0, 1), (0, 1), (0, 0)), constant_values=1.0)
+    canvas = canvas.repeat(scale, 0).repeat(scale, 1)  # nearest-neighbour upscaling
+    atomic_write(path, lambda p: plt.imsave(p, canvas.clip(0, 1), format="png"))
+
+
+def _write_png(samples: np.ndarray, path: Path) -> None:
+    if samples.ndim == 4 and samples.shape[1] == 1:
+        _save_grid(samples[:, 0], path)
+    elif samples.ndim == 4 and samples.shape[1] == 3:
+        _save_rgb_grid(samples, path)
+    else:
+        raise InvalidParameterError(f"a .png grid needs images with 1 or 3 channels; the samples have shape "
+                                    f"{tuple(samples.shape[1:])}: write them to a .npy file instead")
+
+
+_WRITERS = {".png": _write_png, ".npy": _write_npy}
+
+
+def _sample_options(model, run: Path, seed: int | None, rejection: bool, gamma: float | None) -> dict:
+    """The keyword arguments for ``model.sample``, or an error saying what the model cannot do."""
+    name = type(model).__name__
+    method = getattr(model, "sample", None)
+    if not callable(method):
+        raise InvalidParameterError(f"the model in {run} is a {name}, which cannot generate samples (it has no "
+                                    "'sample' method); train a generative model such as 'gan' or 'vae'")
+    accepted = inspect.signature(method).parameters
+    options = {}
+    if seed is not None:
+        if "seed" not in accepted:
+            raise InvalidParameterError(f"--seed does not apply to {name} (its sampling is seeded at training)")
+        options["seed"] = seed
+    if rejection:
+        if "rejection" not in accepted:
+            raise InvalidParameterError(f"--rejection (discriminator rejection sampling) needs a GAN with a "
+                                        f"discriminator; the model in {run} is a {name}")
+        options.update(rejection=True, gamma=gamma)
+    return options
+
+
+@click.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("-n", "--n-samples", "n_samples", type=click.IntRange(min=1), default=64, show_default=True,
+              help="How many samples.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the draw (reproducible output).")
+@click.option("--rejection", is_flag=True, help="Discriminator rejection sampling (GANs): keep what D calls real.")
+@click.option("--gamma", type=float, default=None,
+              help="With --rejection: higher = stricter (default: the calibrated 80th percentile).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .png (an image grid) or .npy (the samples, float32).")
+def sample(run: Path, n_samples: int, seed: int | None, rejection: bool, gamma: float | None, out: Path) -> None:
+    """Draw samples from the generative model in RUN and write a PNG grid or a .npy array."""
+    from ..models import load
+
+    writer = _WRITERS.get(out.suffix.lower())
+    if writer is None:
+        raise InvalidParameterError(f"--out must end in .png (an image grid) or .npy (the samples); got {out}")
+    if gamma is not None and not rejection:
+        raise InvalidParameterError("--gamma applies to discriminator rejection sampling: add --rejection")
+    model = load(run)
+    options = _sample_options(model, run, seed, rejection, gamma)
+    result = model.sample(n_samples, **options)
+    if isinstance(result, tuple):  # scikit-learn's convention for mixtures: (X, component labels)
+        result = result[0]
+    samples = (result.detach().cpu().numpy() if isinstance(result, torch.Tensor) else np.asarray(result))
+    writer(samples.astype(np.float32, copy=False), out)
+    rate = getattr(model, "acceptance_rate_", None) if rejection else None
+    click.echo(f"wrote {out} ({len(samples)} samples of shape {tuple(samples.shape[1:])}"
+               + (f", acceptance rate {rate:.3f})" if rate is not None else ")"))

@@ -1,0 +1,297 @@
+"""Generative adversarial networks: the classic MLP GAN (Goodfellow et al., 2014, "Generative
+adversarial nets") and DCGAN (Radford et al., 2016, "Unsupervised representation learning with
+deep convolutional generative adversarial networks"), trained by the one training loop through
+two declared phases, with the losses of :mod:`latentmix.models.gan_losses`, spectral norm
+(Miyato et al., 2018), a generator EMA and discriminator rejection sampling
+(:mod:`latentmix.models.rejection`)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+
+import torch
+
+from .._arrays import input_kind, to_output
+from .._validation import InstanceOf, Interval, Options
+from ..exceptions import DataError, InvalidParameterError
+from ..nn import build_decoder, build_discriminator
+from ..train import Phase, adam
+from ..train.checkpoint import plain_module
+from ._neural import NeuralEstimator, as_batch_tensor
+from ._registry import register
+from .gan_losses import LOSSES, PENALTIES
+from .rejection import Calibration, fit_calibration, rejection_sample
+
+__all__ = ["GAN"]
+
+
+@dataclass(frozen=True)
+class _Arch:
+    """How one GAN family builds its networks (the discriminator always uses LeakyReLU(0.2))."""
+
+    net: str  # latentmix.nn arch: "dense" or "conv"
+    g_activation: str
+    g_batchnorm: bool
+    init: str
+    hidden: tuple | None  # default widths in discriminator order (the generator mirrors them)
+
+
+_ARCHS = {
+    # Goodfellow et al. 2014: fully connected G and D, LeakyReLU, sigmoid output.
+    "mlp": _Arch("dense", "leaky_relu", False, "default", (512, 256)),
+    # Radford et al. 2016: strided (transposed) convolutions, BatchNorm and ReLU in G, N(0, 0.02) init.
+    "dcgan": _Arch("conv", "relu", True, "dcgan", None),
+}
+_ALIASES = {"dense": "mlp", "conv": "dcgan"}  # the autoencoders' names for the same families
+
+
+@register("gan")
+class GAN(NeuralEstimator):
+    """A GAN: generator z ~ N(0, I) (``latent_dim``) -> images in [0, 1], discriminator -> logit.
+
+    ``arch="mlp"`` (alias ``"dense"``) is the classic formulation: fully connected generator
+    (z-256-512-data, LeakyReLU, sigmoid output) and discriminator (data-512-256-1, LeakyReLU;
+    its probability is the sigmoid of the logit), cross-entropy losses, two Adam optimizers in
+    alternation. ``arch="dcgan"`` (alias ``"conv"``) uses convolutions sized from the images
+    (8x8, 28x28, 32x32, 64x64; any channel count), BatchNorm in G, DCGAN init. ``hidden`` sets
+    the discriminator widths (conv: channels); the generator mirrors them.
+
+    ``loss``: ``"ns"`` (non-saturating), ``"minimax"``, ``"hinge"``, ``"wgan-gp"`` (gradient
+    penalty weight ``gp_weight``; its discriminator has no BatchNorm) or ``"lsgan"``. Each
+    training step runs the phase "discriminate" (``lr_d``) and, every ``n_critic`` steps,
+    "generate" (``lr_g``); both use Adam with ``betas``. ``spectral_norm=True`` normalises
+    every discriminator layer. ``ema=0.999`` keeps an exponential moving average of the
+    generator weights (``networks_["generator_ema"]``), which ``sample`` then uses.
+
+    At fit time ``calibration_fraction`` of the data (or ``validation``) is held out, not
+    trained on, and used to calibrate the discriminator for discriminator rejection sampling
+    (``sample(n, rejection=True)``; Azadi et al., 2019): for ``hinge``/``wgan-gp``/``lsgan`` the
+    raw critic output is not a log-odds, and the calibration is what makes the scores usable.
+    ``patience`` (early stopping) does not apply to GANs: their losses do not measure quality.
+    """
+
+    _parameter_constraints = {
+        **NeuralEstimator._parameter_constraints,
+        "arch": [Options({*_ARCHS, *_ALIASES})],
+        "loss": [Options(set(LOSSES))],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "lr_g": [Interval(Real, 0.0, None, closed="neither")],
+        "lr_d": [Interval(Real, 0.0, None, closed="neither")],
+        "betas": [InstanceOf(tuple, list)],
+        "n_critic": [Interval(Integral, 1, None, closed="left")],
+        "spectral_norm": [InstanceOf(bool)],
+        "ema": [None, Interval(Real, 0.0, 1.0, closed="left")],
+        "gp_weight": [Interval(Real, 0.0, None, closed="left")],
+        "hidden": [None, InstanceOf(tuple, list)],
+        "calibration_fraction": [Interval(Real, 0.0, 0.5, closed="both")],
+    }
+
+    def __init__(self, arch="mlp", loss="ns", latent_dim=64, *, epochs=20, batch_size=64, lr_g=2e-4, lr_d=2e-4,
+                 betas=(0.5, 0.999), n_critic=1, spectral_norm=False, ema=None, gp_weight=10.0, hidden=None,
+                 calibration_fraction=0.1, device="auto", random_state=None, verbose=1, patience=None,
+                 checkpoint_every=None, compile=False):
+        self.arch = arch
+        self.loss = loss
+        self.latent_dim = latent_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr_g = lr_g
+        self.lr_d = lr_d
+        self.betas = betas
+        self.n_critic = n_critic
+        self.spectral_norm = spectral_norm
+        self.ema = ema
+        self.gp_weight = gp_weight
+        self.hidden = hidden
+        self.calibration_fraction = calibration_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.patience = patience
+        self.checkpoint_every = checkpoint_every
+        self.compile = compile
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        betas = tuple(self.betas)
+        if len(betas) != 2 or not all(isinstance(b, Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
+            raise InvalidParameterError(f"The 'betas' parameter of GAN must be two floats in [0, 1) (Adam's "
+                                        f"beta1, beta2). Got {self.betas!r} instead.")
+        if self.patience is not None:
+            raise InvalidParameterError("patience (early stopping) does not apply to GAN: its losses do not "
+                                        "measure sample quality; set epochs instead (patience=None)")
+
+    # ------------------------------------------------------------------ networks
+    def _family(self) -> _Arch:
+        return _ARCHS[_ALIASES.get(self.arch, self.arch)]
+
+    def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
+        family = self._family()
+        hidden = family.hidden if self.hidden is None else tuple(self.hidden)
+        generator = build_decoder(self.latent_dim, input_shape, family.net, hidden=hidden,
+                                  activation=family.g_activation, batchnorm=family.g_batchnorm,
+                                  output_activation="sigmoid", init=family.init)
+        # A per-sample gradient penalty is meaningless through BatchNorm (Gulrajani et al. 2017, sec. 4).
+        batchnorm = False if self.loss in PENALTIES else None
+        discriminator = build_discriminator(input_shape, family.net, hidden=hidden, activation="leaky_relu",
+                                            spectral_norm=self.spectral_norm, batchnorm=batchnorm, init=family.init)
+        networks = {"generator": generator, "discriminator": discriminator}
+        if self.ema is not None:  # trained by no optimizer: updated in the generate phase's after_step
+            networks["generator_ema"] = copy.deepcopy(generator).requires_grad_(False)
+        return torch.nn.ModuleDict(networks)
+
+    def _on_fit_data(self, X: torch.Tensor) -> None:
+        if bool(X.min() < 0) or bool(X.max() > 1):
+            raise DataError(f"GAN generators end in a sigmoid, so the data must lie in [0, 1]; got values in "
+                            f"[{float(X.min()):.3g}, {float(X.max()):.3g}]. Rescale the data first")
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y=None, *, validation=None, run_dir: str | Path | None = None, resume: bool = False):
+        """Train on X (images (N, C, H, W) or a table (N, F), values in [0, 1]). ``validation``:
+        held-out real samples for the rejection-sampling calibration (default: a random
+        ``calibration_fraction`` of X, which is then not trained on). ``run_dir``/``resume`` as
+        for every neural estimator. Returns self."""
+        self._validate_params()
+        Xt = as_batch_tensor(X, device=self._device)
+        if validation is None:
+            train, held = self._split(Xt)
+        else:
+            train = Xt
+            held = as_batch_tensor(validation, device=self._device, name="validation", shape=tuple(Xt.shape[1:]))
+        self.output_kind_, self.calibration_, self.acceptance_rate_ = input_kind(X), None, None
+        super().fit(train, run_dir=run_dir, resume=resume)
+        if held is not None:
+            self.calibration_ = self._calibrate(held)
+        if run_dir is not None:
+            self.save(run_dir)  # again, now with the calibration
+        return self
+
+    def _split(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(training part, held-out part or None when too small to calibrate on)."""
+        n_held = int(self.calibration_fraction * len(X))
+        if n_held < 2 or len(X) - n_held < 1:
+            return X, None
+        perm = torch.randperm(len(X), generator=torch.Generator().manual_seed(self._seed())).to(X.device)
+        return X[perm[n_held:]], X[perm[:n_held]]
+
+    def training_phases(self) -> list[Phase]:
+        betas = tuple(float(b) for b in self.betas)
+        return [
+            Phase("discriminate", ("discriminator",), self._discriminator_loss, adam(self.lr_d, betas)),
+            Phase("generate", ("generator",), self._generator_loss, adam(self.lr_g, betas), interval=self.n_critic,
+                  after_step=None if self.ema is None else self._update_ema),
+        ]
+
+    def _noise(self, n: int, device) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=device)
+
+    def _discriminator_loss(self, batch: torch.Tensor):
+        d_loss = LOSSES[self.loss].d_loss
+        penalty = PENALTIES.get(self.loss)
+        discriminator = self.networks_["discriminator"]
+        with torch.no_grad():  # the generator gets no gradient in this phase (and needs none under DDP)
+            fake = self.networks_["generator"](self._noise(len(batch), batch.device))
+        real_logits, fake_logits = discriminator(batch), discriminator(fake)
+        loss = d_loss(real_logits, fake_logits)
+        logs = {"real_logit": real_logits.mean().detach(), "fake_logit": fake_logits.mean().detach()}
+        if penalty is not None and self.gp_weight > 0:
+            gp = penalty(discriminator, batch, fake, self.gp_weight)
+            loss = loss + gp
+            logs["gradient_penalty"] = gp.detach()
+        return loss, logs
+
+    def _generator_loss(self, batch: torch.Tensor):
+        fake = self.networks_["generator"](self._noise(len(batch), batch.device))
+        return LOSSES[self.loss].g_loss(self.networks_["discriminator"](fake)), {}
+
+    def _update_ema(self, step: int) -> None:
+        """ema <- decay * ema + (1 - decay) * generator; buffers (BatchNorm statistics) copied."""
+        generator, ema = plain_module(self.networks_["generator"]), self.networks_["generator_ema"]
+        for p_ema, p in zip(ema.parameters(), generator.parameters(), strict=True):
+            p_ema.lerp_(p, 1.0 - self.ema)
+        for b_ema, b in zip(ema.buffers(), generator.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------ rejection sampling
+    def _critic(self, x: torch.Tensor) -> torch.Tensor:
+        return self.networks_["discriminator"](x).reshape(-1)
+
+    def _sampler(self) -> torch.nn.Module:
+        return self.networks_["generator_ema"] if "generator_ema" in self.networks_ else self.networks_["generator"]
+
+    def _draw(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        """n generated samples (tensor on the fitted device); z drawn on the CPU from ``generator``."""
+        z = torch.randn(n, self.latent_dim, generator=generator).to(self._fitted_device())
+        return self._batched(z, self._sampler(), input_shape=(self.latent_dim,), name="z")
+
+    def _calibrate(self, held: torch.Tensor) -> Calibration:
+        """Logistic calibration of the discriminator on held-out real vs fresh generated samples."""
+        generator = torch.Generator().manual_seed(self.seed_ + 1)
+        fake = self._draw(max(len(held), 1000), generator)
+        return fit_calibration(self._batched(held, self._critic), self._batched(fake, self._critic))
+
+    def _require_calibration(self) -> Calibration:
+        if getattr(self, "calibration_", None) is None:
+            raise InvalidParameterError(
+                "rejection=True needs a calibrated discriminator, but this GAN was fitted without held-out "
+                "data (calibration_fraction=0 or too few samples); refit with calibration_fraction > 0 or "
+                "pass validation= to fit")
+        return self.calibration_
+
+    # ------------------------------------------------------------------ inference
+    def sample(self, n_samples: int = 64, seed: int | None = None, rejection: bool = False,
+               gamma: float | None = None):
+        """``n_samples`` generated samples (n, *input_shape) in [0, 1]: numpy if the model was fitted
+        on numpy, else a tensor. Uses the EMA generator when ``ema`` was set; ``seed`` makes the
+        draw reproducible. ``rejection=True``: discriminator rejection sampling (Azadi et al.
+        2019) with the calibrated discriminator; ``gamma`` (default: the calibrated 80th
+        percentile of F) trades acceptance for quality; ``acceptance_rate_`` records the rate."""
+        self._check_is_fitted()
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise InvalidParameterError(f"n_samples must be a positive int; got {n_samples!r}")
+        if seed is not None and (not isinstance(seed, Integral) or isinstance(seed, bool) or seed < 0):
+            raise InvalidParameterError(f"seed must be None or an int >= 0; got {seed!r}")
+        if gamma is not None and (not isinstance(gamma, Real) or isinstance(gamma, bool) or not math.isfinite(gamma)):
+            raise InvalidParameterError(f"gamma must be None or a finite float; got {gamma!r}")
+        if gamma is not None and not rejection:
+            raise InvalidParameterError("gamma applies to discriminator rejection sampling: pass rejection=True")
+        generator = None if seed is None else torch.Generator().manual_seed(int(seed))
+        if rejection:
+            def draw(m: int, gen: torch.Generator | None):
+                x = self._draw(m, gen)
+                return x, self._batched(x, self._critic)
+
+            out, self.acceptance_rate_ = rejection_sample(draw, int(n_samples), self._require_calibration(),
+                                                          gamma=gamma, generator=generator)
+        else:
+            out = self._draw(int(n_samples), generator)
+        return to_output(out, getattr(self, "output_kind_", "torch"))
+
+    def discriminator_score(self, X, calibrated: bool = True):
+        """The discriminator's logit of every sample: (N,). ``calibrated=True`` gives the
+        calibrated logit D~(x) = scale * logit + bias (an estimate of log p_data(x) / p_g(x))."""
+        calibration = self._require_calibration() if calibrated else None
+        scores = self._batched(X, self._critic)
+        return scores if calibration is None else scores * calibration.scale + calibration.bias
+
+    # ------------------------------------------------------------------ persistence
+    def _fitted_extras(self) -> dict:
+        calibration = getattr(self, "calibration_", None)
+        return {"output_kind": getattr(self, "output_kind_", "torch"),
+                "calibration": None if calibration is None else calibration.to_dict()}
+
+    def _restore_extras(self, extras: dict) -> None:
+        self.output_kind_ = extras.get("output_kind", "torch")
+        calibration = extras.get("calibration")
+        self.calibration_ = None if calibration is None else Calibration.from_dict(calibration)
+        self.acceptance_rate_ = None
+
+    def _load_fitted(self, fitted: dict, file: Path) -> None:
+        for name in ("betas", "hidden"):  # JSON turned these tuples into lists
+            if isinstance(getattr(self, name), list):
+                setattr(self, name, tuple(getattr(self, name)))
+        super()._load_fitted(fitted, file)
