@@ -141,9 +141,11 @@ def defaults_race(X: torch.Tensor, X_test: torch.Tensor) -> dict:
     result = dict(pythae_test_mse=pythae_mse, pythae_seconds=pythae_seconds,
                   latentmix_history=[(h["epoch"], h["val_loss"], h["elapsed"]) for h in ours.history_],
                   latentmix_seconds_to_match=None if reached is None else reached["elapsed"])
-    match = "never within 10 epochs" if reached is None else \
-        f"after {reached['elapsed']:.1f}s (epoch {reached['epoch']}, {reached['elapsed'] / pythae_seconds:.0%} of pythae's time)"
-    print(f"pythae defaults, 10 epochs: test MSE {pythae_mse:.5f} in {pythae_seconds:.1f}s; latentmix defaults reach it {match}")
+    match = "never within 10 epochs" if reached is None else (
+        f"after {reached['elapsed']:.1f}s (epoch {reached['epoch']}, "
+        f"{reached['elapsed'] / pythae_seconds:.0%} of pythae's time)")
+    print(f"pythae defaults, 10 epochs: test MSE {pythae_mse:.5f} in {pythae_seconds:.1f}s; "
+          f"latentmix defaults reach it {match}")
     return result
 
 

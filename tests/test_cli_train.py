@@ -54,7 +54,7 @@ def test_encode_writes_codes(trained_run, tmp_path, capsys):
 
 
 def test_data_of_another_shape_is_a_clear_error(trained_run, tmp_path, capsys):
-    np.save(tmp_path / "other.npy", np.random.rand(20, 1, 28, 28).astype(np.float32))
+    np.save(tmp_path / "other.npy", np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32))
     code, _, err = run(["encode", str(trained_run), "--data", str(tmp_path / "other.npy"),
                         "--out", str(tmp_path / "z.npy")], capsys)
     assert code == 2 and "shape" in err and "Traceback" not in err

@@ -48,7 +48,8 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--latent-dim", type=click.IntRange(min=1), default=None)
 @click.option("--arch", default=None, help="Network family: dense or conv (autoencoders), mlp or dcgan (GANs).")
 @click.option("--noise", default=None, help="Corruption of a denoising model, e.g. masking:0.3.")
-@click.option("--loss", default=None, help="Training loss: mse or bce (autoencoders); minimax, ns, hinge, wgan-gp or lsgan (GANs).")
+@click.option("--loss", default=None,
+              help="Training loss: mse or bce (autoencoders); minimax, ns, hinge, wgan-gp or lsgan (GANs).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None)
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
