@@ -126,3 +126,19 @@ def test_resume_continues_a_run_to_the_same_weights(tmp_path, capsys):
     assert straight.keys() == resumed.keys()
     for key in straight:
         assert (straight[key] == resumed[key]).all(), key
+
+
+def test_evaluate_a_gan_reports_sample_quality_with_and_without_rejection(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the digits classifier is trained here
+    run_dir = tmp_path / "gan"
+    assert main(["train", "gan", "--data", "digits", "--arch", "mlp", "--loss", "ns", "--epochs", "2",
+                 "--out", str(run_dir), "--device", "cpu", "--seed", "0", "--verbose", "0"]) == 0
+    capsys.readouterr()
+    code, out, err = run(["evaluate", str(run_dir), "--json", "--samples", "200"], capsys)
+    assert code == 0, err
+    result = json.loads(out)
+    for key in ("frechet_distance", "kid_mean", "precision", "recall", "density", "coverage", "one_nn_accuracy",
+                "classifier_score"):
+        assert np.isfinite(result[f"generation/{key}"]), key
+        assert np.isfinite(result[f"rejection/{key}"]), key
+    assert result["generation/n_fake"] == 200 and 0 < result["rejection/acceptance_rate"] <= 1
