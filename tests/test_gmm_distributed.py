@@ -1,23 +1,16 @@
 """Two real processes (torch.distributed, gloo on CPU) fit one mixture on their two shards."""
 
-import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _distributed_env import worker_env
 
 import latentmix as lm
 
 WORKER = Path(__file__).with_name("_gmm_distributed_worker.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_ranks_equal_one_process_on_concatenated_data(tmp_path):
@@ -27,8 +20,7 @@ def test_two_ranks_equal_one_process_on_concatenated_data(tmp_path):
     init = dict(weights_init=np.full(3, 1 / 3), means_init=X[:3] + 0.1,
                 full_precisions_init=np.stack([np.eye(3)] * 3), diag_precisions_init=np.ones((3, 3)))
     np.savez(tmp_path / "data.npz", X=X, **init)
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()),
-           "WORLD_SIZE": "2", "OMP_NUM_THREADS": "1"}
+    env = worker_env(2)
     procs = [subprocess.Popen([sys.executable, str(WORKER), str(tmp_path / "data.npz"),
                                str(tmp_path / "out")], env={**env, "RANK": str(r)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for r in range(2)]

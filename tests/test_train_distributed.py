@@ -11,8 +11,6 @@ weights and buffers across ranks.)
 """
 
 import json
-import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +19,7 @@ import torch
 from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _distributed_env import worker_env  # noqa: E402
 from _train_toy import ToyAutoEncoder, toy_data  # noqa: E402
 
 from latentmix.train import fit_phases  # noqa: E402
@@ -29,15 +28,8 @@ from latentmix.train.checkpoint import network_tensors  # noqa: E402
 WORKER = Path(__file__).with_name("_train_dist_worker.py")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_ranks_match_each_other_and_one_process_with_the_global_batch(tmp_path):
-    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": "2",
-           "OMP_NUM_THREADS": "1"}
+    env = worker_env(2)
     prefix, run = tmp_path / "out", tmp_path / "run"
     procs = [subprocess.Popen([sys.executable, str(WORKER), str(prefix), str(run)], env={**env, "RANK": str(r)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for r in range(2)]
