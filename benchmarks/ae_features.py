@@ -20,6 +20,8 @@ import torch
 
 import latentmix as lm
 
+MODELS = Path(__file__).with_name("out") / "models"
+
 VARIANTS = {
     "ae-conv-64": lambda e: lm.AutoEncoder(latent_dim=64, arch="conv", epochs=e),
     "ae-conv-256": lambda e: lm.AutoEncoder(latent_dim=256, arch="conv", epochs=e),
@@ -39,7 +41,7 @@ def run_variant(name: str, epochs: int, data) -> dict:
     X, y, X_test, y_test = data
     model = VARIANTS[name](epochs).set_params(random_state=0, device="auto", verbose=1)
     start = time.perf_counter()
-    model.fit(X)
+    model.fit(X, run_dir=MODELS / name)  # kept for further probing (benchmarks/out is git-ignored)
     seconds = time.perf_counter() - start
     row = {"variant": name, "epochs": epochs, "seconds_per_epoch": seconds / epochs,
            "test_mse": lm.metrics.mse(X_test, model.reconstruct(X_test)),
