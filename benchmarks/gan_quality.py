@@ -26,7 +26,8 @@ def digits(epochs: int) -> dict:
     X, _ = lm.datasets.load("digits", split="train")
     X_test, _ = lm.datasets.load("digits", split="test")
     start = time.perf_counter()
-    gan = lm.GAN(arch="mlp", loss="ns", epochs=epochs, random_state=0, device="auto", verbose=1).fit(X)
+    gan = lm.GAN(arch="mlp", loss="ns", epochs=epochs, lr_g=1e-3, lr_d=1e-3, ema=0.99, random_state=0,
+                 device="auto", verbose=1).fit(X)
     seconds = time.perf_counter() - start
     fake = gan.sample(len(X_test), seed=0)
     result = {"seconds": seconds, "epochs": epochs,
@@ -64,7 +65,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("out"))
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cuda {torch.cuda.is_available()}")
-    result = digits(args.epochs or 30) if args.what == "digits" else fashion(args.losses, args.epochs or 20,
+    result = digits(args.epochs or 150) if args.what == "digits" else fashion(args.losses, args.epochs or 20,
                                                                              args.samples)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"gan_{args.what}.json").write_text(json.dumps(result, indent=1))
