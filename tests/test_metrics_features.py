@@ -5,6 +5,7 @@ at a temporary folder."""
 import dataclasses
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,6 +164,8 @@ def test_unknown_extractor_lists_the_choices():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
 def test_fashion_mnist_classifier(tmp_path, monkeypatch):
     """Trains the fashion-mnist classifier (a few CPU minutes) and checks its accuracy."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
