@@ -3,6 +3,7 @@ batched inference, and saving to / loading from a run folder."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from numbers import Integral, Real
 from pathlib import Path
@@ -20,10 +21,11 @@ from ..train import fit_phases, load_weights, save_weights
 __all__ = ["NeuralEstimator", "as_batch_tensor"]
 
 
-def as_batch_tensor(X: Any, *, device, name: str = "X", shape: tuple | None = None) -> torch.Tensor:
+def as_batch_tensor(X: Any, *, device, name: str = "X", shape: tuple | None = None, return_range: bool = False):
     """Images (N, C, H, W) / (N, H, W) or a table (N, F) as a float32 tensor on ``device``.
 
     ``shape``: the per-sample shape a fitted model expects; other shapes are a :class:`DataError`.
+    ``return_range``: also return the (min, max) of the values, found in the same pass.
     """
     if isinstance(X, torch.Tensor):
         t = X.detach()
@@ -46,9 +48,10 @@ def as_batch_tensor(X: Any, *, device, name: str = "X", shape: tuple | None = No
         raise DataError(f"{name} has samples of shape {tuple(t.shape[1:])}, but the model was trained "
                         f"on samples of shape {tuple(shape)}")
     t = t.to(device=device, dtype=torch.float32)
-    if not bool(torch.isfinite(t).all()):
+    lo, hi = (float(v) for v in torch.aminmax(t))  # one pass: NaN or inf anywhere shows in min/max
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise DataError(f"{name} contains NaN or infinity; clean the data first")
-    return t
+    return (t, (lo, hi)) if return_range else t
 
 
 class NeuralEstimator(TorchEstimator):
@@ -92,7 +95,7 @@ class NeuralEstimator(TorchEstimator):
         self._validate_params()
         if resume and run_dir is None:
             raise InvalidParameterError("resume=True needs run_dir (the run folder to continue)")
-        Xt = as_batch_tensor(X, device=self._device)
+        Xt, self._data_range = as_batch_tensor(X, device=self._device, return_range=True)
         Vt = None if validation is None else as_batch_tensor(validation, device=self._device, name="validation",
                                                              shape=tuple(Xt.shape[1:]))
         self.seed_ = self._seed()

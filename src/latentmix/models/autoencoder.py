@@ -77,7 +77,8 @@ class AutoEncoder(NeuralEstimator):
 
     # ------------------------------------------------------------------ networks
     def _on_fit_data(self, X: torch.Tensor) -> None:
-        in_unit_range = bool(X.min() >= 0) and bool(X.max() <= 1)
+        lo, hi = self._data_range  # found while the data were checked
+        in_unit_range = lo >= 0 and hi <= 1
         self.output_activation_ = ("sigmoid" if in_unit_range else "linear") \
             if self.output_activation == "auto" else self.output_activation
 

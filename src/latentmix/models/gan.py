@@ -145,9 +145,10 @@ class GAN(NeuralEstimator):
         return torch.nn.ModuleDict(networks)
 
     def _on_fit_data(self, X: torch.Tensor) -> None:
-        if bool(X.min() < 0) or bool(X.max() > 1):
+        lo, hi = self._data_range  # found while the data were checked
+        if lo < 0 or hi > 1:
             raise DataError(f"GAN generators end in a sigmoid, so the data must lie in [0, 1]; got values in "
-                            f"[{float(X.min()):.3g}, {float(X.max()):.3g}]. Rescale the data first")
+                            f"[{lo:.3g}, {hi:.3g}]. Rescale the data first")
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None, *, validation=None, run_dir: str | Path | None = None, resume: bool = False):
