@@ -11,13 +11,7 @@ from latentmix.exceptions import DataError, FittingError, InvalidParameterError,
 FAST = dict(device="cpu", verbose=0, random_state=0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small networks on a shared 2-core machine: one thread is several times faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -17,14 +17,7 @@ from latentmix.exceptions import DataError, InvalidParameterError
 from latentmix.metrics import _classifier, generation
 from latentmix.metrics import features as F
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The test machine is shared: one intra-op thread avoids oversubscription stalls."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,7 @@ def _gauss(n, d, seed, shift=0.0, scale=1.0):
     return np.random.default_rng(seed).normal(size=(n, d)) * scale + shift
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The test machine is shared: one intra-op thread avoids oversubscription stalls."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
