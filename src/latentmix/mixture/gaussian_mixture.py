@@ -120,7 +120,6 @@ class GaussianMixture(BaseMixture):
         eps = torch.finfo(self._dtype).eps
         weights, means, cov = G.m_step(stats, self._reg, self.covariance_type, eps)
         prec_chol = G.compute_precision_cholesky(cov, self.covariance_type)
-        self._last_covariances = cov
         return weights.to(self._dtype), means.to(self._dtype), prec_chol.to(self._dtype)
 
     def _initial_parameters(self, source: DataSource, gen: torch.Generator):
@@ -138,7 +137,6 @@ class GaussianMixture(BaseMixture):
             means = self._means_init - self._shift
         if self._prec_chol_init is not None:
             prec_chol = self._prec_chol_init.clone()
-            self._last_covariances = None
         return [weights.contiguous(), means.contiguous(), prec_chol.contiguous()]
 
     def _initial_statistics(self, source: DataSource, gen: torch.Generator) -> G.SufficientStats:

@@ -97,9 +97,9 @@ def load(path, device: str | None = None):
         raise CheckpointError(f"{path}: the saved parameters do not fit {cls.__name__}: {exc}") from None
     try:
         model._load_fitted(config["fitted"], Path(path) / "weights.safetensors")
+    except CheckpointError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, CheckpointError):
-            raise
         raise CheckpointError(f"{path}: the saved model is incomplete or corrupted: {exc!r}") from None
     return model
 
