@@ -33,6 +33,9 @@ VARIANTS = {
                                                                     noise_level=0.3, batchnorm=True, epochs=e),
     "dae-conv-wide-256-masking0.5": lambda e: lm.DenoisingAutoEncoder(latent_dim=256, arch="conv", hidden=(64, 128),
                                                                       noise="masking", noise_level=0.5, epochs=e),
+    "dae-conv-wide-256-masking0.5-cosine": lambda e: lm.DenoisingAutoEncoder(
+        latent_dim=256, arch="conv", hidden=(64, 128), noise="masking", noise_level=0.5, lr_schedule="cosine",
+        epochs=e),
     "vae-conv-64": lambda e: lm.VAE(latent_dim=64, arch="conv", epochs=e),
 }
 

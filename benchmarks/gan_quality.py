@@ -36,7 +36,7 @@ def digits(epochs: int) -> dict:
     return result
 
 
-def fashion(losses: list[str], epochs: int, n: int) -> list[dict]:
+def fashion(losses: list[str], epochs: int, n: int, models: Path) -> list[dict]:
     X, _ = lm.datasets.load("fashion-mnist", split="train")
     X_test, _ = lm.datasets.load("fashion-mnist", split="test")
     rows = []
@@ -44,8 +44,9 @@ def fashion(losses: list[str], epochs: int, n: int) -> list[dict]:
         start = time.perf_counter()
         gan = lm.GAN(arch="dcgan", loss=loss, epochs=epochs, n_critic=5 if loss == "wgan-gp" else 1,
                      lr_g=1e-4 if loss == "wgan-gp" else 2e-4, lr_d=1e-4 if loss == "wgan-gp" else 2e-4,
-                     betas=(0.0, 0.9) if loss == "wgan-gp" else (0.5, 0.999), random_state=0, device="auto")
-        gan.fit(X)
+                     betas=(0.0, 0.9) if loss == "wgan-gp" else (0.5, 0.999), ema=0.999, random_state=0,
+                     device="auto")
+        gan.fit(X, run_dir=models / f"dcgan-{loss}")  # kept: `latentmix evaluate`/`sample` work on it
         row = {"loss": loss, "epochs": epochs, "seconds": time.perf_counter() - start}
         for name, rejection in (("plain", False), ("rejection", True)):
             fake = gan.sample(n, seed=0, rejection=rejection)
@@ -66,9 +67,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, cuda {torch.cuda.is_available()}")
     result = digits(args.epochs or 150) if args.what == "digits" else fashion(args.losses, args.epochs or 20,
-                                                                             args.samples)
+                                                                             args.samples, args.out / "models")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"gan_{args.what}.json").write_text(json.dumps(result, indent=1))
+    name = f"gan_{args.what}" if args.what == "digits" else f"gan_fashion_{'_'.join(args.losses)}"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":

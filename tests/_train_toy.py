@@ -26,11 +26,12 @@ class ToyAutoEncoder:
     ``noise``: gaussian noise added to the code in training (draws from torch's global RNG);
     ``nan_at``: the loss call (= global step) that returns NaN; ``delay``: seconds slept per
     loss call (so a test can kill a run midway); ``val_schedule``: fixed validation losses per
-    epoch (to script early stopping; ``snapshots`` then holds the weights seen at each epoch).
+    epoch (to script early stopping; ``snapshots`` then holds the weights seen at each epoch);
+    ``schedule``: the phase's learning-rate schedule.
     """
 
     def __init__(self, dim=8, hidden=16, latent=3, lr=1e-2, noise=0.0, dropout=0.0, nan_at=None,
-                 delay=0.0, val_schedule=None, batchnorm=False):
+                 delay=0.0, val_schedule=None, batchnorm=False, schedule=None):
         def block(i, o):
             layers = [nn.Linear(i, o)] + ([nn.BatchNorm1d(o)] if batchnorm else []) + [nn.Tanh()]
             return layers + ([nn.Dropout(dropout)] if dropout else [])
@@ -39,11 +40,12 @@ class ToyAutoEncoder:
             "decoder": nn.Sequential(*block(latent, hidden), nn.Linear(hidden, dim)),
         })
         self.lr, self.noise, self.nan_at, self.delay = lr, noise, nan_at, delay
-        self.val_schedule, self.snapshots = val_schedule, []
+        self.val_schedule, self.snapshots, self.schedule = val_schedule, [], schedule
         self.calls = Counter()
 
     def training_phases(self):
-        return [Phase("reconstruct", ("encoder", "decoder"), self._loss, optimizer=adam(self.lr))]
+        return [Phase("reconstruct", ("encoder", "decoder"), self._loss, optimizer=adam(self.lr),
+                      schedule=self.schedule)]
 
     def _loss(self, batch):
         n = self.calls["reconstruct"]

@@ -67,6 +67,8 @@ def test_data_of_another_shape_is_a_clear_error(trained_run, tmp_path, capsys):
     (["train", "ae", "--data", "digits", "--epochs", "0"], "epochs"),
     (["train", "ae", "--data", "digits", "--noise", "masking:0.3"], "denoising"),
     (["train", "dae", "--data", "digits", "--noise", "blur:2"], "noise"),
+    (["train", "gan", "--data", "digits", "--lr-schedule", "cosine"], "--lr-schedule does not apply"),
+    (["train", "ae", "--data", "digits", "--lr-schedule", "step"], "'step' is not one of"),
     (["train", "ae", "--data", "no-such-dataset", "--epochs", "1"], "no-such-dataset"),
     (["evaluate", "/nonexistent/run"], "does not exist"),
     (["encode", "/nonexistent/run", "--data", "digits", "--out", "z.txt"], ".npy"),
@@ -81,10 +83,12 @@ def test_bad_arguments_exit_2_without_traceback(args, message, capsys, tmp_path,
 def test_config_file_and_dry_run(tmp_path, capsys):
     cfg = tmp_path / "ae.toml"
     cfg.write_text('data = "digits"\nlatent_dim = 6\nepochs = 3\nhidden = [32]\n')
-    code, out, _ = run(["train", "ae", "--config", str(cfg), "--epochs", "1", "--dry-run"], capsys)
+    code, out, _ = run(["train", "ae", "--config", str(cfg), "--epochs", "1", "--lr-schedule", "cosine", "--dry-run"],
+                       capsys)
     assert code == 0
     options = json.loads(out)
-    assert options["params"] == {"latent_dim": 6, "epochs": 1, "hidden": [32]} and options["data"] == "digits"
+    assert options["params"] == {"latent_dim": 6, "epochs": 1, "hidden": [32], "lr_schedule": "cosine"}
+    assert options["data"] == "digits"
     cfg.write_text('latent_dims = 6\n')
     code, _, err = run(["train", "ae", "--config", str(cfg), "--data", "digits", "--dry-run"], capsys)
     assert code == 2 and "latent_dims" in err

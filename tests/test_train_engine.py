@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _train_toy import ToyAdversarial, ToyAutoEncoder, toy_data  # noqa: E402
 
 from latentmix.exceptions import CheckpointError, DataError, InvalidParameterError, TrainingDivergedError  # noqa: E402
-from latentmix.train import Phase, TrainResult, fit_phases, load_weights, save_weights  # noqa: E402
+from latentmix.train import Phase, TrainResult, cosine_schedule, fit_phases, load_weights, save_weights  # noqa: E402
 from latentmix.train.checkpoint import latest_checkpoint  # noqa: E402
 from latentmix.train.logging import Meter  # noqa: E402
 
@@ -66,6 +66,28 @@ def test_phase_intervals_and_order():
     assert m.calls == {"critic": 10, "generator": 5}  # generator on steps 0, 2, 4, 6, 8
     assert m.order[:6] == ["critic", "generator", "critic", "critic", "generator", "critic"]
     assert {"critic/loss", "generator/loss", "critic/gap"} <= r.history[0].keys()
+
+
+def test_lr_schedule_is_called_with_the_training_progress_and_scales_the_rate():
+    seen = []
+    m = toy(schedule=lambda progress: seen.append(progress) or 1.0)
+    fit_phases(m, X[:32], epochs=2, batch_size=8, verbose=0)  # 4 steps per epoch
+    assert seen == [s / 8 for s in range(8)]
+    frozen = toy(schedule=lambda progress: 0.0)  # lr 0: Adam moves nothing
+    before = {k: v.clone() for k, v in frozen.networks_.state_dict().items()}
+    fit_phases(frozen, X[:32], epochs=1, batch_size=8, verbose=0)
+    assert_same(before, frozen.networks_.state_dict())
+
+
+def test_cosine_schedule_shape():
+    f = cosine_schedule(warmup=0.1)
+    assert f(0.0) < 0.02 and f(0.05) == pytest.approx(0.5, abs=0.02) and f(0.1) == pytest.approx(1.0)
+    assert f(0.55) == pytest.approx(0.5) and f(0.999) < 1e-4
+    assert all(f(a) >= f(b) for a, b in zip([0.1, 0.3, 0.6], [0.3, 0.6, 0.9]))
+    with pytest.raises(InvalidParameterError, match="warmup"):
+        cosine_schedule(warmup=1.0)
+    with pytest.raises(InvalidParameterError, match="schedule must be callable"):
+        fit_phases(toy(schedule="cosine"), X[:32], epochs=1, batch_size=8, verbose=0)
 
 
 def test_after_step_hook_runs_after_each_optimizer_step_without_grad():

@@ -52,6 +52,8 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
               help="Training loss: mse or bce (autoencoders); minimax, ns, hinge, wgan-gp or lsgan (GANs).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None)
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default=None,
+              help="Learning rate over training: constant, or a cosine decay to 0 (autoencoders).")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML file of model options; flags override it.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -16,7 +16,7 @@ from .._arrays import input_kind, to_output
 from .._estimator import TorchEstimator
 from .._validation import InstanceOf, Interval, Options, RandomStateLike
 from ..exceptions import DataError, InvalidParameterError
-from ..train import fit_phases, load_weights, save_weights
+from ..train import SCHEDULES, fit_phases, load_weights, save_weights
 
 __all__ = ["NeuralEstimator", "as_batch_tensor"]
 
@@ -63,6 +63,7 @@ class NeuralEstimator(TorchEstimator):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0.0, None, closed="neither")],
+        "lr_schedule": [Options(set(SCHEDULES))],
         "device": [InstanceOf(str, torch.device)],
         "random_state": [RandomStateLike()],
         "verbose": [Interval(Integral, 0, None, closed="left")],

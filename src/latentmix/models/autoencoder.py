@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from .._validation import InstanceOf, Interval, Options
 from ..nn import build_decoder, build_encoder
-from ..train import Phase
+from ..train import SCHEDULES, Phase
 from ._neural import NeuralEstimator
 from ._noise import NOISE_TYPES, corrupt
 from ._registry import register
@@ -53,8 +53,8 @@ class AutoEncoder(NeuralEstimator):
 
     def __init__(self, latent_dim=32, *, arch="dense", hidden=None, activation="auto", batchnorm=False,
                  dropout=0.0, tied=False, output_activation="auto", loss="mse", epochs=20, batch_size=128,
-                 lr=1e-3, weight_decay=0.0, patience=None, checkpoint_every=None, compile=False,
-                 device="auto", random_state=None, verbose=1):
+                 lr=1e-3, lr_schedule="constant", weight_decay=0.0, patience=None, checkpoint_every=None,
+                 compile=False, device="auto", random_state=None, verbose=1):
         self.latent_dim = latent_dim
         self.arch = arch
         self.hidden = hidden
@@ -67,6 +67,7 @@ class AutoEncoder(NeuralEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.patience = patience
         self.checkpoint_every = checkpoint_every
@@ -115,7 +116,8 @@ class AutoEncoder(NeuralEstimator):
     # ------------------------------------------------------------------ training
     def training_phases(self) -> list[Phase]:
         optimizer = partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
-        return [Phase("reconstruct", ("encoder", "decoder"), self._training_loss, optimizer)]
+        return [Phase("reconstruct", ("encoder", "decoder"), self._training_loss, optimizer,
+                      schedule=SCHEDULES[self.lr_schedule])]
 
     def _corrupt(self, x: torch.Tensor) -> torch.Tensor:
         return x
@@ -170,11 +172,12 @@ class DenoisingAutoEncoder(AutoEncoder):
 
     def __init__(self, latent_dim=32, *, noise="masking", noise_level=0.3, arch="dense", hidden=None,
                  activation="auto", batchnorm=False, dropout=0.0, tied=False, output_activation="auto",
-                 loss="mse", epochs=20, batch_size=128, lr=1e-3, weight_decay=0.0, patience=None,
-                 checkpoint_every=None, compile=False, device="auto", random_state=None, verbose=1):
+                 loss="mse", epochs=20, batch_size=128, lr=1e-3, lr_schedule="constant", weight_decay=0.0,
+                 patience=None, checkpoint_every=None, compile=False, device="auto", random_state=None, verbose=1):
         super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
                          dropout=dropout, tied=tied, output_activation=output_activation, loss=loss,
-                         epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                         epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule,
+                         weight_decay=weight_decay,
                          patience=patience, checkpoint_every=checkpoint_every, compile=compile,
                          device=device, random_state=random_state, verbose=verbose)
         self.noise = noise

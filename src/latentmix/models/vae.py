@@ -39,11 +39,12 @@ class VAE(AutoEncoder):
 
     def __init__(self, latent_dim=16, *, beta=1.0, likelihood="bernoulli", arch="dense", hidden=None,
                  activation="auto", batchnorm=False, dropout=0.0, output_activation="auto", epochs=20,
-                 batch_size=128, lr=1e-3, weight_decay=0.0, patience=None, checkpoint_every=None,
-                 compile=False, device="auto", random_state=None, verbose=1):
+                 batch_size=128, lr=1e-3, lr_schedule="constant", weight_decay=0.0, patience=None,
+                 checkpoint_every=None, compile=False, device="auto", random_state=None, verbose=1):
         super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
                          dropout=dropout, output_activation=output_activation, epochs=epochs,
-                         batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
+                         batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
+                         patience=patience,
                          checkpoint_every=checkpoint_every, compile=compile, device=device,
                          random_state=random_state, verbose=verbose)
         self.beta = beta

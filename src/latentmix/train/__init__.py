@@ -10,7 +10,7 @@ A model given to :func:`fit_phases` has ``networks_`` (a ``torch.nn.ModuleDict``
 
 from .checkpoint import latest_checkpoint, load_weights, save_weights
 from .loop import TrainResult, fit_phases
-from .phases import Phase, adam, default_optimizer
+from .phases import SCHEDULES, Phase, adam, cosine_schedule, default_optimizer
 
 __all__ = ["Phase", "fit_phases", "TrainResult", "save_weights", "load_weights", "adam",
-           "default_optimizer", "latest_checkpoint"]
+           "default_optimizer", "latest_checkpoint", "cosine_schedule", "SCHEDULES"]

@@ -29,7 +29,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .logging import Meter, MetricsFile, Progress
-from .phases import build_optimizers, check_phases
+from .phases import apply_schedule, build_optimizers, check_phases
 from .state import TrainState, kept_step_records, restore, state_for_checkpoint
 
 __all__ = ["fit_phases", "TrainResult"]
@@ -178,8 +178,9 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
     modes = {name: m.training for name, m in plain.items()}
     for name in {n for p in phases for n in p.networks}:
         plain[name].train()
-    plan = [(i, p.loss, opt, p.interval, p.after_step, p.name + "/")
+    plan = [(i, p.loss, opt, p.interval, p.after_step, p.schedule, p.name + "/")
             for i, (p, opt) in enumerate(zip(phases, optimizers, strict=True))]
+    total_steps = epochs * spe
     last_saved = S.step if folder is not None else -1
 
     def install(mods: dict) -> None:
@@ -253,9 +254,11 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                 lo = j * batch_size
                 batch = X[perm[lo:lo + batch_size]]
                 step = S.step
-                for i, loss_fn, opt, interval, after, prefix in plan:
+                for i, loss_fn, opt, interval, after, schedule, prefix in plan:
                     if step % interval:
                         continue
+                    if schedule is not None:
+                        apply_schedule(schedule, opt, step / total_steps)
                     if ddp:
                         dd.set_sync(i)
                     if unverified[i]:

@@ -8,6 +8,7 @@ A model declares its phases (``model.training_phases()``); the one training loop
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -16,10 +17,29 @@ import torch
 
 from ..exceptions import InvalidParameterError
 
-__all__ = ["Phase", "adam", "default_optimizer", "check_phases", "build_optimizers"]
+__all__ = ["Phase", "adam", "default_optimizer", "check_phases", "build_optimizers", "cosine_schedule",
+           "SCHEDULES"]
 
 LossFn = Callable[[torch.Tensor], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
 OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
+Schedule = Callable[[float], float]  # training progress in [0, 1) -> factor on the optimizer's lr
+
+
+def cosine_schedule(warmup: float = 0.0) -> Schedule:
+    """Linear warm-up over the first ``warmup`` fraction of training, then a half cosine from the
+    base learning rate down to 0 (Loshchilov & Hutter, 2017, SGDR, without restarts)."""
+    if not 0.0 <= warmup < 1.0:
+        raise InvalidParameterError(f"warmup must be in [0, 1); got {warmup!r}")
+
+    def factor(progress: float) -> float:
+        if progress < warmup:
+            return (progress + 1e-3) / warmup
+        return 0.5 * (1.0 + math.cos(math.pi * (progress - warmup) / (1.0 - warmup)))
+    return factor
+
+
+# The names estimators accept for ``lr_schedule`` (None = the optimizer's constant rate).
+SCHEDULES: dict[str, Schedule | None] = {"constant": None, "cosine": cosine_schedule()}
 
 
 def default_optimizer(params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
@@ -51,6 +71,7 @@ class Phase:
     optimizer: OptimizerFactory = field(default=default_optimizer)
     interval: int = 1
     after_step: Callable[[int], None] | None = None
+    schedule: Schedule | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.networks, str):
@@ -78,6 +99,8 @@ def check_phases(phases, networks: torch.nn.ModuleDict) -> list[Phase]:
             raise InvalidParameterError(f"phase {p.name!r}: interval must be an int >= 1; got {p.interval!r}")
         if p.after_step is not None and not callable(p.after_step):
             raise InvalidParameterError(f"phase {p.name!r}: after_step must be callable or None")
+        if p.schedule is not None and not callable(p.schedule):
+            raise InvalidParameterError(f"phase {p.name!r}: schedule must be callable or None")
     return list(phases)
 
 
@@ -103,5 +126,14 @@ def build_optimizers(phases: list[Phase], networks: torch.nn.ModuleDict) -> list
         if not isinstance(opt, torch.optim.Optimizer):
             raise InvalidParameterError(
                 f"phase {p.name!r}: optimizer factory must return a torch.optim.Optimizer; got {opt!r}")
+        for group in opt.param_groups:
+            group.setdefault("initial_lr", group["lr"])  # the base rate a schedule scales
         optimizers.append(opt)
     return optimizers
+
+
+def apply_schedule(schedule: Schedule, optimizer: torch.optim.Optimizer, progress: float) -> None:
+    """Set every param group's lr to ``initial_lr * schedule(progress)``."""
+    factor = float(schedule(progress))
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] * factor
