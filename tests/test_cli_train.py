@@ -42,8 +42,10 @@ def test_evaluate_reports_reconstruction_denoising_and_probe(trained_run, capsys
     for key in ("reconstruction_mse", "reconstruction_psnr_db", "noisy_psnr_db", "denoised_psnr_db",
                 "linear_probe_accuracy"):
         assert np.isfinite(result[key]), key
-    assert 0.3 < result["linear_probe_accuracy"] <= 1.0
+    assert 0.3 < result["linear_probe_accuracy"] <= 1.0 and result["linear_probe_C"] == 1.0
     assert (trained_run / "evaluation.json").is_file()
+    code, out, _ = run(["evaluate", str(trained_run), "--json", "--probe-samples", "500", "--probe-c", "auto"], capsys)
+    assert code == 0 and json.loads(out)["linear_probe_C"] in (0.01, 0.1, 1.0, 10.0)
 
 
 def test_encode_writes_codes(trained_run, tmp_path, capsys):
@@ -71,6 +73,7 @@ def test_data_of_another_shape_is_a_clear_error(trained_run, tmp_path, capsys):
     (["train", "ae", "--data", "digits", "--lr-schedule", "step"], "'step' is not one of"),
     (["train", "ae", "--data", "no-such-dataset", "--epochs", "1"], "no-such-dataset"),
     (["evaluate", "/nonexistent/run"], "does not exist"),
+    (["evaluate", "/nonexistent/run", "--probe-c", "-1"], "positive number or 'auto'"),
     (["encode", "/nonexistent/run", "--data", "digits", "--out", "z.txt"], ".npy"),
 ])
 def test_bad_arguments_exit_2_without_traceback(args, message, capsys, tmp_path, monkeypatch):

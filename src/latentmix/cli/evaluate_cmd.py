@@ -11,7 +11,7 @@ from .._io import write_json
 from ._common import load_data, read_options
 
 
-def evaluate_autoencoder(model, data: str, probe_samples: int | None) -> dict:
+def evaluate_autoencoder(model, data: str, probe_samples: int | None, probe_C: float | str = 1.0) -> dict:
     """Reconstruction MSE/PSNR on the test split, denoising PSNR, linear-probe accuracy."""
     from .. import metrics
 
@@ -27,8 +27,8 @@ def evaluate_autoencoder(model, data: str, probe_samples: int | None) -> dict:
         X_train, y_train = load_data(data, "train")
         if probe_samples and probe_samples < len(X_train):
             X_train, y_train = X_train[:probe_samples], y_train[:probe_samples]
-        result["linear_probe_accuracy"] = metrics.linear_probe_accuracy(
-            model.transform(X_train), y_train, model.transform(X_test), y_test)
+        result["linear_probe_accuracy"], result["linear_probe_C"] = metrics.linear_probe_accuracy(
+            model.transform(X_train), y_train, model.transform(X_test), y_test, C=probe_C, return_C=True)
     return result
 
 
@@ -54,17 +54,31 @@ def evaluate_generator(model, data: str, n_samples: int, seed: int) -> dict:
     return result
 
 
+def _probe_C(ctx, param, value: str) -> float | str:
+    if value == "auto":
+        return value
+    try:
+        C = float(value)
+    except ValueError:
+        C = -1.0
+    if not C > 0 or C == float("inf"):
+        raise click.BadParameter(f"must be a positive number or 'auto'; got {value!r}")
+    return C
+
+
 @click.command()
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--data", default=None, help="Evaluate on this dataset instead of the training one.")
 @click.option("--probe-samples", type=click.IntRange(min=10), default=None,
               help="Train rows used by the linear probe (default: all).")
+@click.option("--probe-c", "probe_C", callback=_probe_C, default="1.0", show_default=True,
+              help="Inverse regularisation of the probe, or 'auto' (chosen on 10% of the train rows held out).")
 @click.option("--samples", "n_samples", type=click.IntRange(min=10), default=10_000, show_default=True,
               help="Generated samples compared with the test split (generative models).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def evaluate(run: Path, data: str | None, probe_samples: int | None, n_samples: int, seed: int,
-             as_json: bool) -> None:
+def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: float | str, n_samples: int,
+             seed: int, as_json: bool) -> None:
     """Metrics of the model in RUN on the test split; also written to RUN/evaluation.json.
 
     Autoencoders: reconstruction MSE/PSNR, denoising PSNR, linear-probe accuracy. Generative
@@ -77,7 +91,7 @@ def evaluate(run: Path, data: str | None, probe_samples: int | None, n_samples: 
     data = data or options["data"]
     result = {"run": str(run), "model": type(model).__name__, "data": data}
     if hasattr(model, "transform"):
-        result.update(evaluate_autoencoder(model, data, probe_samples))
+        result.update(evaluate_autoencoder(model, data, probe_samples, probe_C))
     if hasattr(model, "sample"):
         result.update(evaluate_generator(model, data, n_samples, seed))
     write_json(run / "evaluation.json", result)
