@@ -102,11 +102,13 @@ def test_phases_and_n_critic(digits):
 def test_generator_ema(digits):
     decay = 0.9
     gan = Counting("mlp", "ns", 4, epochs=1, batch_size=8, ema=decay, calibration_fraction=0.0, **FAST)
-    gan.fit(digits[:8])  # one step: ema = decay * initial + (1 - decay) * updated generator
+    gan.fit(digits[:8])  # one step: ema = d * initial + (1 - d) * updated generator, d warmed up
+    d = gan.ema_decay(0)
+    assert d == pytest.approx(0.1) and gan.ema_decay(10**6) == decay and gan.ema_decay(30) == pytest.approx(31 / 40)
     assert not any(p.requires_grad for p in gan.networks_["generator_ema"].parameters())
     raw, ema = gan.networks_["generator"].state_dict(), gan.networks_["generator_ema"].state_dict()
     for key, value in ema.items():
-        torch.testing.assert_close(value, decay * gan.first_generator[key] + (1 - decay) * raw[key])
+        torch.testing.assert_close(value, d * gan.first_generator[key] + (1 - d) * raw[key])
         assert not torch.equal(value, raw[key])
     phases = gan.training_phases()
     assert all("generator_ema" not in p.networks for p in phases) and phases[1].after_step is not None

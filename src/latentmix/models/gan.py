@@ -65,7 +65,8 @@ class GAN(NeuralEstimator):
     training step runs the phase "discriminate" (``lr_d``) and, every ``n_critic`` steps,
     "generate" (``lr_g``); both use Adam with ``betas``. ``spectral_norm=True`` normalises
     every discriminator layer. ``ema=0.999`` keeps an exponential moving average of the
-    generator weights (``networks_["generator_ema"]``), which ``sample`` then uses.
+    generator weights (``networks_["generator_ema"]``; decay warmed up by :meth:`ema_decay`),
+    which ``sample`` then uses.
 
     At fit time ``calibration_fraction`` of the data (or ``validation``) is held out, not
     trained on, and used to calibrate the discriminator for discriminator rejection sampling
@@ -209,11 +210,18 @@ class GAN(NeuralEstimator):
         fake = self.networks_["generator"](self._noise(len(batch), batch.device))
         return LOSSES[self.loss].g_loss(self.networks_["discriminator"](fake)), {}
 
+    def ema_decay(self, update: int) -> float:
+        """The EMA decay at the generator's ``update``-th step (0-based): ``min(ema, (1 + t) / (10 + t))``,
+        the warm-up of TensorFlow's ExponentialMovingAverage, so that a run with few generator steps
+        (e.g. wgan-gp's n_critic=5) does not keep a share of the random initial weights."""
+        return min(float(self.ema), (1.0 + update) / (10.0 + update))
+
     def _update_ema(self, step: int) -> None:
         """ema <- decay * ema + (1 - decay) * generator; buffers (BatchNorm statistics) copied."""
         generator, ema = plain_module(self.networks_["generator"]), self.networks_["generator_ema"]
+        decay = self.ema_decay(step // self.n_critic)
         for p_ema, p in zip(ema.parameters(), generator.parameters(), strict=True):
-            p_ema.lerp_(p, 1.0 - self.ema)
+            p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(ema.buffers(), generator.buffers(), strict=True):
             b_ema.copy_(b)
 
