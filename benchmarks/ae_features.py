@@ -46,6 +46,9 @@ VARIANTS = {
         latent_dim=256, arch="conv", hidden=(64, 128), noise="masking", noise_level=0.5, batchnorm=True, epochs=e),
     "dae-conv-wide-256-masking0.7": lambda e: lm.DenoisingAutoEncoder(
         latent_dim=256, arch="conv", hidden=(64, 128), noise="masking", noise_level=0.7, epochs=e),
+    "dae-conv-wide-256-masking0.5-lr2e-3-cosine": lambda e: lm.DenoisingAutoEncoder(
+        latent_dim=256, arch="conv", hidden=(64, 128), noise="masking", noise_level=0.5, lr=2e-3,
+        lr_schedule="cosine", epochs=e),
     "vae-conv-64": lambda e: lm.VAE(latent_dim=64, arch="conv", epochs=e),
 }
 
