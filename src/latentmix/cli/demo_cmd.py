@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .._io import atomic_write, write_json
+from .._io import write_json
+from ._grid import save_grid
 
 
 @click.command()
@@ -52,8 +53,8 @@ def demo(out: Path, device: str, seed: int, epochs: int) -> None:
     codes, _ = gmm.sample(100)
     generated = ae.inverse_transform(codes.float()).clamp(0, 1)
     pairs = np.stack([X_test[:50].numpy(), ae.reconstruct(X_test[:50]).numpy()], 1).reshape(100, 8, 8)
-    _save_grid(pairs, out / "reconstructions.png")
-    _save_grid(generated.numpy().reshape(-1, 8, 8), out / "latent_gmm_samples.png")
+    save_grid(pairs, out / "reconstructions.png")
+    save_grid(generated.numpy().reshape(-1, 8, 8), out / "latent_gmm_samples.png")
     write_json(out / "metrics.json", report)
     click.echo(f"wrote {out / 'reconstructions.png'}, {out / 'latent_gmm_samples.png'}, {out / 'metrics.json'}")
 
@@ -86,20 +87,3 @@ def _print_report(report: dict) -> None:
     click.echo(f"{'GaussianMixture on pixels':31s} {'time':>7s} {'ACC':>6s} {'NMI':>6s}")
     for name, r in report["pixel_gmm"].items():
         click.echo(f"  {name:29s} {r['seconds']:6.2f}s {r['acc']:6.3f} {r['nmi']:6.3f}")
-
-
-def _save_grid(images: np.ndarray, path: Path, columns: int = 10, scale: int = 4) -> Path:
-    """A PNG grid of (n, h, w) images in [0, 1]."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n, h, w = images.shape
-    rows = -(-n // columns)
-    canvas = np.ones((rows * (h + 1) + 1, columns * (w + 1) + 1))
-    for i, img in enumerate(images):
-        r, c = divmod(i, columns)
-        canvas[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + c * (w + 1): 1 + c * (w + 1) + w] = img
-    canvas = np.kron(canvas, np.ones((scale, scale)))  # nearest-neighbour upscaling
-    return atomic_write(path, lambda p: plt.imsave(p, canvas, cmap="gray_r", vmin=0, vmax=1, format="png"))

@@ -12,7 +12,7 @@ import torch
 
 from .._io import atomic_write
 from ..exceptions import InvalidParameterError
-from .demo_cmd import _save_grid
+from ._grid import save_grid
 
 
 def _write_npy(samples: np.ndarray, path: Path) -> None:
@@ -23,29 +23,9 @@ def _write_npy(samples: np.ndarray, path: Path) -> None:
     atomic_write(path, write)
 
 
-def _save_rgb_grid(images: np.ndarray, path: Path, columns: int = 10, scale: int = 4) -> None:
-    """A PNG grid of (n, 3, h, w) colour images in [0, 1], laid out like ``_save_grid``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n, c, h, w = images.shape
-    rows = -(-n // columns)
-    tiles = np.ones((rows * columns, c, h + 1, w + 1))
-    tiles[:n, :, 1:, 1:] = images  # a 1-pixel white border above and left of every image
-    canvas = tiles.reshape(rows, columns, c, h + 1, w + 1).transpose(0, 3, 1, 4, 2).reshape(
-        rows * (h + 1), columns * (w + 1), c)
-    canvas = np.pad(canvas, ((0, 1), (0, 1), (0, 0)), constant_values=1.0)
-    canvas = canvas.repeat(scale, 0).repeat(scale, 1)  # nearest-neighbour upscaling
-    atomic_write(path, lambda p: plt.imsave(p, canvas.clip(0, 1), format="png"))
-
-
 def _write_png(samples: np.ndarray, path: Path) -> None:
-    if samples.ndim == 4 and samples.shape[1] == 1:
-        _save_grid(samples[:, 0], path)
-    elif samples.ndim == 4 and samples.shape[1] == 3:
-        _save_rgb_grid(samples, path)
+    if samples.ndim == 4 and samples.shape[1] in (1, 3):
+        save_grid(samples, path)
     else:
         raise InvalidParameterError(f"a .png grid needs images with 1 or 3 channels; the samples have shape "
                                     f"{tuple(samples.shape[1:])}: write them to a .npy file instead")
