@@ -74,6 +74,8 @@ def test_data_of_another_shape_is_a_clear_error(trained_run, tmp_path, capsys):
     (["train", "ae", "--data", "no-such-dataset", "--epochs", "1"], "no-such-dataset"),
     (["evaluate", "/nonexistent/run"], "does not exist"),
     (["evaluate", "/nonexistent/run", "--probe-c", "-1"], "positive number or 'auto'"),
+    (["evaluate", "/nonexistent/run", "--probe-c", "inf"], "positive number or 'auto'"),
+    (["evaluate", "/nonexistent/run", "--probe-c", "best"], "positive number or 'auto'"),
     (["encode", "/nonexistent/run", "--data", "digits", "--out", "z.txt"], ".npy"),
 ])
 def test_bad_arguments_exit_2_without_traceback(args, message, capsys, tmp_path, monkeypatch):

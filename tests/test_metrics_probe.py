@@ -40,6 +40,7 @@ def test_choose_C_prefers_strong_regularisation_when_most_features_are_noise():
     (dict(C="best"), InvalidParameterError, "C must be"),
     (dict(C=0.0), InvalidParameterError, "C must be"),
     (dict(C=True), InvalidParameterError, "C must be"),
+    (dict(C=float("inf")), InvalidParameterError, "C must be"),
     (dict(test_features=np.zeros((597, 10))), DataError, "columns"),
     (dict(train_features=np.full((1200, 64), np.nan)), DataError, "NaN"),
     (dict(train_labels=np.zeros(1200)), DataError, "single class"),

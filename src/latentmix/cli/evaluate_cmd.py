@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .._io import write_json
+from ..exceptions import InvalidParameterError
 from ._common import load_data, read_options
 
 
@@ -55,15 +56,12 @@ def evaluate_generator(model, data: str, n_samples: int, seed: int) -> dict:
 
 
 def _probe_C(ctx, param, value: str) -> float | str:
-    if value == "auto":
-        return value
+    from ..metrics.probe import check_C
+
     try:
-        C = float(value)
-    except ValueError:
-        C = -1.0
-    if not C > 0 or C == float("inf"):
-        raise click.BadParameter(f"must be a positive number or 'auto'; got {value!r}")
-    return C
+        return check_C(value if value == "auto" else float(value))
+    except (ValueError, InvalidParameterError) as exc:  # float("x") or a C the probe refuses
+        raise click.BadParameter(f"must be a positive number or 'auto'; got {value!r}") from exc
 
 
 @click.command()

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..exceptions import DataError, InvalidParameterError
 
-__all__ = ["linear_probe_accuracy", "choose_C", "C_GRID"]
+__all__ = ["linear_probe_accuracy", "choose_C", "check_C", "C_GRID"]
 
 
 def _numpy(a, name: str) -> np.ndarray:
@@ -32,11 +32,21 @@ def _fit(F: np.ndarray, y: np.ndarray, C: float, max_iter: int) -> LogisticRegre
         return LogisticRegression(max_iter=max_iter, C=C).fit(F, y)
 
 
+def check_C(C) -> float | str:
+    """``C`` as the probe takes it: ``"auto"`` or a positive finite float; else InvalidParameterError."""
+    if isinstance(C, str) and C == "auto":
+        return C
+    if isinstance(C, bool) or not isinstance(C, Real) or not 0 < C < float("inf"):
+        raise InvalidParameterError(f"C must be a positive number or 'auto'; got {C!r}")
+    return float(C)
+
+
 def choose_C(features: np.ndarray, labels: np.ndarray, *, grid=C_GRID, held_out: float = 0.1, seed: int = 0,
              max_iter: int = 1000) -> float:
     """The inverse regularisation strength of the grid with the best accuracy on a random
     ``held_out`` fraction of the (standardised) training features, the others fitting the probe;
     ties go to the stronger regularisation (the smaller C)."""
+    grid = sorted(grid)
     perm = np.random.default_rng(seed).permutation(len(features))
     n_val = max(1, int(round(held_out * len(features))))
     val, fit = perm[:n_val], perm[n_val:]
@@ -56,11 +66,7 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
     :data:`C_GRID` on 10% of the train features held out (:func:`choose_C`), then refitted on all
     of them; the test split is only scored once. ``return_C=True`` returns ``(accuracy, C)``.
     """
-    if isinstance(C, str):
-        if C != "auto":
-            raise InvalidParameterError(f"C must be a positive number or 'auto'; got {C!r}")
-    elif isinstance(C, bool) or not isinstance(C, Real) or not C > 0:
-        raise InvalidParameterError(f"C must be a positive number or 'auto'; got {C!r}")
+    C = check_C(C)
     Ftr = _numpy(train_features, "train_features").reshape(len(train_features), -1)
     Fte = _numpy(test_features, "test_features").reshape(len(test_features), -1)
     ytr, yte = _numpy(train_labels, "train_labels"), _numpy(test_labels, "test_labels")
@@ -74,6 +80,7 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
         raise DataError("train_labels hold a single class; a probe needs at least two")
     scaler = StandardScaler().fit(Ftr)
     Ftr, Fte = scaler.transform(Ftr), scaler.transform(Fte)
-    C = choose_C(Ftr, ytr, max_iter=max_iter) if C == "auto" else float(C)
+    if C == "auto":
+        C = choose_C(Ftr, ytr, max_iter=max_iter)
     accuracy = float(_fit(Ftr, ytr, C, max_iter).score(Fte, yte))
     return (accuracy, C) if return_C else accuracy

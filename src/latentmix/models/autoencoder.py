@@ -177,9 +177,8 @@ class DenoisingAutoEncoder(AutoEncoder):
         super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
                          dropout=dropout, tied=tied, output_activation=output_activation, loss=loss,
                          epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule,
-                         weight_decay=weight_decay,
-                         patience=patience, checkpoint_every=checkpoint_every, compile=compile,
-                         device=device, random_state=random_state, verbose=verbose)
+                         weight_decay=weight_decay, patience=patience, checkpoint_every=checkpoint_every,
+                         compile=compile, device=device, random_state=random_state, verbose=verbose)
         self.noise = noise
         self.noise_level = noise_level
 

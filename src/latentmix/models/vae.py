@@ -44,8 +44,7 @@ class VAE(AutoEncoder):
         super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
                          dropout=dropout, output_activation=output_activation, epochs=epochs,
                          batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
-                         patience=patience,
-                         checkpoint_every=checkpoint_every, compile=compile, device=device,
+                         patience=patience, checkpoint_every=checkpoint_every, compile=compile, device=device,
                          random_state=random_state, verbose=verbose)
         self.beta = beta
         self.likelihood = likelihood
