@@ -49,24 +49,27 @@ VARIANTS = {
     "dae-conv-wide-256-masking0.5-lr2e-3-cosine": lambda e: lm.DenoisingAutoEncoder(
         latent_dim=256, arch="conv", hidden=(64, 128), noise="masking", noise_level=0.5, lr=2e-3,
         lr_schedule="cosine", epochs=e),
+    "dae-conv-deep-256-masking0.5": lambda e: lm.DenoisingAutoEncoder(
+        latent_dim=256, arch="conv", hidden=(32, 64, 128), noise="masking", noise_level=0.5, epochs=e),
     "vae-conv-64": lambda e: lm.VAE(latent_dim=64, arch="conv", epochs=e),
 }
 
 
-def run_variant(name: str, epochs: int, data, probe_only: bool = False) -> dict:
+def run_variant(name: str, epochs: int, data, probe_only: bool = False, seed: int = 0) -> dict:
     X, y, X_test, y_test = data
+    run = MODELS / (name if seed == 0 else f"{name}-seed{seed}")
     if probe_only:
-        model = lm.load(MODELS / name)
-        history = [json.loads(line) for line in (MODELS / name / "metrics.jsonl").read_text().splitlines()]
+        model = lm.load(run)
+        history = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         epochs, seconds_per_epoch = len(history), history[-1]["elapsed"] / len(history)
     else:
-        model = VARIANTS[name](epochs).set_params(random_state=0, device="auto", verbose=1)
+        model = VARIANTS[name](epochs).set_params(random_state=seed, device="auto", verbose=1)
         start = time.perf_counter()
-        model.fit(X, run_dir=MODELS / name)  # kept for further probing (benchmarks/out is git-ignored)
+        model.fit(X, run_dir=run)  # kept for further probing (benchmarks/out is git-ignored)
         seconds_per_epoch = (time.perf_counter() - start) / epochs
     Z, Z_test = model.transform(X), model.transform(X_test)
     auto, C = lm.metrics.linear_probe_accuracy(Z, y, Z_test, y_test, C="auto", return_C=True)
-    row = {"variant": name, "epochs": epochs, "seconds_per_epoch": seconds_per_epoch,
+    row = {"variant": name, "seed": seed, "epochs": epochs, "seconds_per_epoch": seconds_per_epoch,
            "test_mse": lm.metrics.mse(X_test, model.reconstruct(X_test)),
            "linear_probe_accuracy": lm.metrics.linear_probe_accuracy(Z, y, Z_test, y_test),
            "linear_probe_accuracy_auto_C": auto, "auto_C": C}
@@ -82,6 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="*", default=["pixels", *VARIANTS])
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the models (0: the table's rows)")
     parser.add_argument("--probe-only", action="store_true", help="probe the kept models, no training")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("out") / "ae_features.jsonl")
     args = parser.parse_args()
@@ -96,7 +100,7 @@ def main() -> None:
             row = {"variant": "raw pixels", "linear_probe_accuracy": acc, "seconds": time.perf_counter() - start}
             print(json.dumps(row), flush=True)
         else:
-            row = run_variant(name, args.epochs, (X, y, X_test, y_test), args.probe_only)
+            row = run_variant(name, args.epochs, (X, y, X_test, y_test), args.probe_only, args.seed)
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
 
