@@ -151,3 +151,19 @@ def test_evaluate_a_gan_reports_sample_quality_with_and_without_rejection(tmp_pa
         assert np.isfinite(result[f"generation/{key}"]), key
         assert np.isfinite(result[f"rejection/{key}"]), key
     assert result["generation/n_fake"] == 200 and 0 < result["rejection/acceptance_rate"] <= 1
+
+
+def test_shipped_feature_extractor_config_builds_and_trains(tmp_path, capsys):
+    """configs/dae-features.toml (the README's recommended extractor) resolves and trains on 28x28 images."""
+    from pathlib import Path
+
+    import latentmix as lm
+
+    cfg = Path(__file__).resolve().parents[1] / "configs" / "dae-features.toml"
+    code, out, _ = run(["train", "dae", "--data", "fashion-mnist", "--config", str(cfg), "--dry-run"], capsys)
+    assert code == 0
+    params = json.loads(out)["params"]
+    assert params["hidden"] == [32, 64, 128] and params["latent_dim"] == 256
+    X = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32)
+    model = lm.DenoisingAutoEncoder(**{**params, "epochs": 1}, random_state=0, verbose=0).fit(X)
+    assert model.transform(X).shape == (16, 256)
