@@ -8,6 +8,11 @@ discriminator logit of real test images and of generated samples, and the within
 real vs generated (does the discriminator score whole classes differently, even real ones?).
 
     python benchmarks/drs_analysis.py ns --gammas default -2 0
+    python benchmarks/drs_analysis.py ns --raw-generator --gammas default -6 -8 -10 -12
+
+``--raw-generator`` samples from the generator the discriminator was trained against instead of
+its EMA (the calibration is refitted on the same held-out images), to tell whether the EMA is
+what makes rejection raise FD.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.metrics import roc_auc_score
 
 import latentmix as lm
@@ -31,11 +37,17 @@ def main() -> None:
     parser.add_argument("--gammas", nargs="*", default=["default"])
     parser.add_argument("--samples", type=int, default=5000)
     parser.add_argument("--models", type=Path, default=MODELS, help="folder of the kept dcgan-LOSS runs")
+    parser.add_argument("--raw-generator", action="store_true", help="sample without the generator EMA")
     args = parser.parse_args()
     X_test, y_test = lm.datasets.load("fashion-mnist", split="test")
     real = X_test[:args.samples]
     gan = lm.load(args.models / f"dcgan-{args.loss}")
     classifier = get_feature_extractor("fashion-mnist")
+    if args.raw_generator:
+        X, _ = lm.datasets.load("fashion-mnist", split="train")
+        _, held = gan._split(torch.as_tensor(X))  # the GAN's own held-out real images
+        del gan.networks_["generator_ema"]
+        gan.calibration_ = gan._calibrate(held)
 
     def report(label: str, fake, rate=None) -> None:
         m = lm.metrics.evaluate_samples(real, fake, features=classifier, seed=0)
