@@ -172,6 +172,7 @@ class GaussianMixture(BaseMixture):
     def _set_fitted(self, params) -> None:
         weights, means, prec_chol = params
         self._params = [weights, means, prec_chol]
+        self._sample_gen = None  # sample() restarts its sequence from random_state after a fit
         kind = self._input_kind
         out = (lambda t: t) if kind == "torch" else (lambda t: t.detach().cpu().numpy())
         self.weights_ = out(weights)
@@ -208,17 +209,33 @@ class GaussianMixture(BaseMixture):
     def _n_rows(X) -> int:
         return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
-    def sample(self, n_samples=1):
-        """Draw ``n_samples`` points: returns ``(X, y)``, grouped by component like scikit-learn."""
+    def sample(self, n_samples=1, *, seed=None, generator=None, component=None):
+        """Draw ``n_samples`` points from the fitted mixture: returns ``(X, y)``.
+
+        As in scikit-learn, ``X`` is (n_samples, n_features) and ``y`` (n_samples,) holds the
+        component of every row, the rows grouped by component in increasing order.
+
+        Randomness, first match wins:
+
+        - ``generator``: a CPU ``torch.Generator``, used (and advanced) as is;
+        - ``seed``: an int >= 0; a fresh generator seeded with it (same seed, same draw);
+        - otherwise the model's own generator, created from ``random_state`` at the first
+          ``sample`` call after ``fit`` and advancing with every call, so successive calls give
+          different draws while a refit with the same ``random_state`` replays the sequence.
+          (scikit-learn reseeds from ``random_state`` on every call and repeats its draw.)
+
+        ``component``: an int k in [0, n_components); every sample is drawn from component k
+        (``y`` is all k) instead of from the mixture.
+        """
         self._check_is_fitted()
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise InvalidParameterError(
-                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least one sample.")
-        weights, means, prec_chol = self._params
-        gen = make_generator(self.random_state)
-        labels = torch.multinomial(weights.double().cpu(), int(n_samples), replacement=True, generator=gen)
-        labels = labels.sort().values
-        z = torch.randn(int(n_samples), means.shape[1], generator=gen, dtype=weights.dtype).to(means.device)
+        n = self._check_sample_args(n_samples, seed, generator, component)
+        gen = self._sample_generator_for(seed, generator)
+        weights, means, _ = self._params
+        if component is None:
+            labels = torch.multinomial(weights.double().cpu(), n, replacement=True, generator=gen).sort().values
+        else:
+            labels = torch.full((n,), int(component), dtype=torch.int64)
+        z = torch.randn(n, means.shape[1], generator=gen, dtype=weights.dtype).to(means.device)
         y = labels.to(means.device)
         cov_chol = self._covariance_cholesky()
         if self.covariance_type == "full":
@@ -236,6 +253,36 @@ class GaussianMixture(BaseMixture):
         if self._input_kind == "torch":
             return x, y
         return x.cpu().numpy(), y.cpu().numpy()
+
+    def _check_sample_args(self, n_samples, seed, generator, component) -> int:
+        """Validate sample()'s arguments; returns n_samples as an int."""
+        def is_int(v):
+            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+        if not is_int(n_samples) or n_samples < 1:
+            raise InvalidParameterError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at least one sample.")
+        if seed is not None and (not is_int(seed) or seed < 0):
+            raise InvalidParameterError(f"The 'seed' parameter of sample must be an int >= 0 or None; got {seed!r}.")
+        if generator is not None and (not isinstance(generator, torch.Generator)
+                                      or generator.device.type != "cpu"):
+            raise InvalidParameterError(
+                f"The 'generator' parameter of sample must be a CPU torch.Generator or None; got {generator!r}.")
+        k = self.n_components
+        if component is not None and (not is_int(component) or not 0 <= component < k):
+            raise InvalidParameterError(
+                f"The 'component' parameter of sample must be an int in the range [0, {k - 1}] "
+                f"(n_components={k}) or None; got {component!r}.")
+        return int(n_samples)
+
+    def _sample_generator_for(self, seed, generator) -> torch.Generator:
+        if generator is not None:
+            return generator
+        if seed is not None:
+            return torch.Generator().manual_seed(int(seed))
+        if getattr(self, "_sample_gen", None) is None:  # reset by every fit (see _set_fitted)
+            self._sample_gen = make_generator(self.random_state)
+        return self._sample_gen
 
     def _covariance_cholesky(self) -> torch.Tensor:
         cov = G.covariances_from_precision_cholesky(self._params[2], self.covariance_type)
