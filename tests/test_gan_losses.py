@@ -14,11 +14,18 @@ def D(t):  # the discriminator's probability of "real"
     return torch.sigmoid(t)
 
 
-def test_the_table_names_every_loss():
-    assert set(gl.LOSSES) == {"minimax", "ns", "hinge", "wgan-gp", "lsgan"}
-    assert set(gl.PENALTIES) == {"wgan-gp"} and gl.PENALTIES["wgan-gp"] is gl.gradient_penalty
-    for d_loss, g_loss in gl.LOSSES.values():
-        assert d_loss(REAL, FAKE).shape == () and g_loss(FAKE).shape == ()
+@pytest.mark.parametrize("name", ["minimax", "ns", "hinge", "wgan-gp", "lsgan"])
+def test_every_loss_rewards_the_right_player(name):
+    # A pair wired the wrong way round (d and g swapped, a sign lost, real and fake exchanged)
+    # would still run; it fails here: a discriminator that separates real (+3) from fake (-3)
+    # must score better than one that confuses them, and a generator whose fakes pass as real
+    # must score better than one whose fakes are caught.
+    d_loss, g_loss = gl.LOSSES[name]
+    sure, fooled = torch.full((8, 1), 3.0), torch.full((8, 1), -3.0)
+    assert d_loss(REAL, FAKE).shape == () and g_loss(FAKE).shape == ()
+    assert float(d_loss(sure, fooled)) < float(d_loss(fooled, sure))
+    assert float(g_loss(sure)) < float(g_loss(fooled))
+    assert (name in gl.PENALTIES) == (name == "wgan-gp")  # only WGAN-GP adds a penalty term
 
 
 def test_minimax_and_ns_goodfellow_2014():
