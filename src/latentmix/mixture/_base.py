@@ -16,12 +16,14 @@ import time
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.base import DensityMixin
 
 from .. import _distributed as dist
+from .._arrays import resolve_device, resolve_dtype
 from .._estimator import TorchEstimator, make_generator
-from .._validation import InstanceOf, Interval, Options, RandomStateLike
+from .._validation import InstanceOf, Interval, Options, RandomStateLike, validate_params_of
 from ..exceptions import ConvergenceWarning, DataError, FittingError
 from ._data import DataSource, as_data_source
 
@@ -42,11 +44,17 @@ class BaseMixture(DensityMixin, TorchEstimator):
         "verbose": [Interval(Integral, 0, None, closed="left")],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "device": [InstanceOf(str, torch.device)],
-        "dtype": [Options({"float32", "float64"}), InstanceOf(torch.dtype)],
+        "dtype": [None, Options({"float32", "float64"}), InstanceOf(torch.dtype)],
         "chunk_size": [None, Interval(Integral, 1, None, closed="left")],
     }
 
     # ------------------------------------------------------------------ data
+    def _validate_params(self) -> None:
+        """Check the parameters; ``dtype=None`` (follow the input) is resolved in ``_fit``."""
+        validate_params_of(self)
+        self._device = resolve_device(self.device)
+        self._dtype = None if self.dtype is None else resolve_dtype(self.dtype)
+
     def _source(self, X, *, reset: bool) -> DataSource:
         return as_data_source(
             X, chunk_size=self.chunk_size, row_width=self._row_width,
@@ -94,6 +102,8 @@ class BaseMixture(DensityMixin, TorchEstimator):
 
     def _fit(self, X) -> DataSource:
         self._validate_params()
+        if self._dtype is None:
+            self._dtype = input_dtype(X)
         source = self._source(X, reset=True)
         n_total = dist_total(source.n_samples)
         if n_total < self.n_components:
@@ -108,6 +118,8 @@ class BaseMixture(DensityMixin, TorchEstimator):
         n_init = self.n_init if do_init else 1
         gen = make_generator(self.random_state)
         best = None
+        # scikit-learn: a warm start's first change is measured from the previous fit's bound
+        start_bound = -float("inf") if do_init else self.lower_bound_
         for init in range(n_init):
             t0 = time.perf_counter()
             if do_init:
@@ -115,11 +127,13 @@ class BaseMixture(DensityMixin, TorchEstimator):
                 dist.broadcast_from_rank0(list(params))
             else:
                 params = self._params_from_fitted()
-            result = self._em(source, params, init)
+            result = self._em(source, params, start_bound)
             if self.verbose:
                 print(f"Initialization {init}: lower bound {result[1]:.6f} after {result[2]} "
                       f"iterations, {time.perf_counter() - t0:.2f}s, converged={result[3]}")
-            if best is None or result[1] > best[1]:
+            # scikit-learn's choice: a higher bound wins, ties keep the earlier restart, and
+            # with max_iter=0 (bounds all -inf) the last initialisation is kept.
+            if best is None or result[1] > best[1] or best[1] == -float("inf"):
                 best = result
         params, lower_bound, n_iter, converged, bounds = best
         if not converged and self.max_iter > 0:
@@ -134,8 +148,17 @@ class BaseMixture(DensityMixin, TorchEstimator):
         self.converged_ = converged
         return source
 
-    def _em(self, source: DataSource, params, init: int):
-        lower_bound, bounds, converged, n_iter = -float("inf"), [], False, 0
+    def _em(self, source: DataSource, params, lower_bound: float):
+        """EM from ``params``: returns (params, lower_bound, n_iter, converged, bounds).
+
+        As in scikit-learn, iteration i's bound is the mean log-likelihood under the parameters
+        *before* its M-step, ``converged`` means |bound_i - bound_(i-1)| < tol (bound_0 is
+        ``lower_bound``: -inf, or the previous fit's on a warm start), and ``n_iter`` is the
+        number of E/M steps taken (0 when max_iter=0, with bound -inf).
+        """
+        bounds, converged, n_iter = [], False, 0
+        if self.max_iter == 0:  # the initial parameters as they are (scikit-learn: bound -inf)
+            return params, -float("inf"), 0, False, bounds
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007
             previous = lower_bound
             stats = self._statistics_pass(source, params)
@@ -184,6 +207,8 @@ class BaseMixture(DensityMixin, TorchEstimator):
         from ..models._persist import load_tensors
 
         t = load_tensors(file, self._device)
+        if self._dtype is None:  # dtype=None followed the training data: keep its dtype
+            self._dtype = t["weights"].dtype
         self._shift = t["shift"].to(self._dtype)
         self._input_kind = fitted["input_kind"]
         self.n_features_in_ = fitted["n_features_in"]
@@ -236,6 +261,19 @@ def normalise_log_prob(weighted: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     total = resp.sum(1, keepdim=True)
     resp /= total
     return resp, (total.log_() + top).squeeze(1)
+
+
+def input_dtype(X) -> torch.dtype:
+    """The compute dtype that ``dtype=None`` picks, as scikit-learn's
+    ``check_array(dtype=[float64, float32])`` does: float32 stays float32, everything else
+    (float64, ints, float16, lists) becomes float64."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        return torch.float32 if dtype == torch.float32 else torch.float64
+    try:
+        return torch.float32 if dtype is not None and np.dtype(dtype) == np.float32 else torch.float64
+    except TypeError:  # a dtype numpy does not know (e.g. of a lazy array): be precise
+        return torch.float64
 
 
 def dist_total(n_local: int) -> int:

@@ -31,8 +31,12 @@ class GaussianMixture(BaseMixture):
     Dempster, Laird & Rubin (1977); parameters, attributes and defaults follow
     ``sklearn.mixture.GaussianMixture``, so it is a drop-in replacement, with these additions:
 
-    - ``device`` ("auto", "cpu", "cuda"), ``dtype`` ("float32" default, "float64") and
-      ``chunk_size`` (rows per E-step chunk; no (n, k, d) tensor is ever built whole);
+    - ``device`` ("auto", "cpu", "cuda"), ``dtype`` and ``chunk_size`` (rows per E-step chunk;
+      no (n, k, d) tensor is ever built whole). ``dtype=None`` (default) follows the input as
+      scikit-learn does: float32 data is fitted in float32, anything else in float64, and the
+      fitted attributes have that dtype. ``dtype="float32"`` is the explicit speed choice
+      (about 2x faster, half the memory; parameters to ~1e-6 relative), ``"float64"`` forces
+      float64 arithmetic for float32 data;
     - ``reg_covar`` may be a (d, d) positive-definite matrix added to every covariance (the
       lambda * S0^-1 term of a MAP M-step) instead of a float added to the diagonal;
     - ``init_params`` also accepts "k-means++" and "random_from_data" (as in scikit-learn >= 1.1);
@@ -55,7 +59,7 @@ class GaussianMixture(BaseMixture):
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, random_state=None, warm_start=False, verbose=0,
-                 verbose_interval=10, device="auto", dtype="float32", chunk_size=None):
+                 verbose_interval=10, device="auto", dtype=None, chunk_size=None):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
