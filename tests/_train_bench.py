@@ -32,7 +32,7 @@ class BenchAE:
     def training_phases(self):
         return [Phase("reconstruct", ("encoder", "decoder"), self.loss)]
 
-    def loss(self, batch):
+    def loss(self, batch, ctx=None):
         recon = self.networks_["decoder"](self.networks_["encoder"](batch))
         return F.mse_loss(recon, batch), {}
 

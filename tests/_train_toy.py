@@ -47,7 +47,7 @@ class ToyAutoEncoder:
         return [Phase("reconstruct", ("encoder", "decoder"), self._loss, optimizer=adam(self.lr),
                       schedule=self.schedule)]
 
-    def _loss(self, batch):
+    def _loss(self, batch, ctx=None):
         n = self.calls["reconstruct"]
         self.calls["reconstruct"] += 1
         if self.delay:
@@ -89,7 +89,7 @@ class ToyAdversarial:
     def _fake(self, n):
         return self.networks_["generator"](torch.randn(n, self.latent))
 
-    def _critic_loss(self, batch):
+    def _critic_loss(self, batch, ctx=None):
         self.calls["critic"] += 1
         self.order.append("critic")
         critic = self.networks_["critic"]
@@ -97,7 +97,7 @@ class ToyAdversarial:
         gap = fake.mean() - real.mean()
         return gap + 0.1 * (real.pow(2).mean() + fake.pow(2).mean()), {"gap": gap.detach()}
 
-    def _generator_loss(self, batch):
+    def _generator_loss(self, batch, ctx=None):
         self.calls["generator"] += 1
         self.order.append("generator")
         return -self.networks_["critic"](self._fake(len(batch))).mean(), {}

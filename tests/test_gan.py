@@ -81,11 +81,11 @@ class Counting(lm.GAN):
         return phases
 
     def _counted(self, name, loss):
-        def run(batch):
+        def run(batch, ctx):
             self.calls[name] += 1
             if name == "generate" and self.first_generator is None:
                 self.first_generator = {k: v.clone() for k, v in self.networks_["generator"].state_dict().items()}
-            return loss(batch)
+            return loss(batch, ctx)
         return run
 
 

@@ -212,7 +212,7 @@ def test_bad_data_and_bad_phases():
     m.training_phases = lambda: [Phase("r", ("encoder",), m._loss, interval=0)]
     with pytest.raises(InvalidParameterError, match="interval"):
         fit_phases(m, X, epochs=1, batch_size=8)
-    m.training_phases = lambda: [Phase("r", ("encoder",), lambda b: m.networks_["encoder"](b).mean())]
+    m.training_phases = lambda: [Phase("r", ("encoder",), lambda b, ctx: m.networks_["encoder"](b).mean())]
     with pytest.raises(InvalidParameterError, match="must return"):
         fit_phases(m, X, epochs=1, batch_size=8, verbose=0)
     assert isinstance(m.networks_["encoder"], torch.nn.Sequential)  # plain modules are back

@@ -1,9 +1,18 @@
 """latentmix: autoencoders, GANs, Gaussian mixtures fitted by EM, and the hybrids that combine them."""
 
-from . import datasets, exceptions, metrics
+from . import datasets, exceptions, metrics, priors
 from .cluster import KMeans, kmeans_plusplus
 from .mixture import GaussianMixture, select_n_components
-from .models import GAN, VAE, AutoEncoder, DenoisingAutoEncoder, load
+from .models import (
+    GAN,
+    VAE,
+    VAEGAN,
+    AdversarialAutoEncoder,
+    AutoEncoder,
+    DenoisingAutoEncoder,
+    LatentGMM,
+    load,
+)
 
 __version__ = "0.1.0"
 
@@ -12,6 +21,10 @@ __all__ = [
     "DenoisingAutoEncoder",
     "VAE",
     "GAN",
+    "AdversarialAutoEncoder",
+    "VAEGAN",
+    "LatentGMM",
+    "priors",
     "load",
     "metrics",
     "GaussianMixture",

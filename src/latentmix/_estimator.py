@@ -73,6 +73,16 @@ class TorchEstimator(BaseEstimator):
     def _output(t: torch.Tensor, kind: str, device: Any) -> Any:
         return to_output(t, kind, device)
 
+    # ------------------------------------------------------------------ persistence hooks
+    def _saved_children(self) -> dict:
+        """Fitted sub-models saved in sub-folders of this model's run folder (composites)."""
+        return {}
+
+    def _attach_children(self, children: dict) -> None:
+        """Receive the loaded sub-models (before ``_load_fitted``)."""
+        if children:
+            raise NotImplementedError(f"{type(self).__name__} has no sub-models")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False

@@ -188,12 +188,12 @@ class BaseMixture(DensityMixin, TorchEstimator):
     def save(self, path):
         """Write ``config.json`` and ``weights.safetensors`` into the folder ``path``;
         :func:`latentmix.load` reads them back (no pickle)."""
-        from ..models._persist import save_model
+        from ..core.persist import save_model
 
         return save_model(self, path)
 
     def _save_tensors(self, file) -> None:
-        from ..models._persist import save_tensors
+        from ..core.persist import save_tensors
 
         names = ("weights", "means", "precisions_cholesky")
         save_tensors({**dict(zip(names, self._params)), "shift": self._shift}, file)
@@ -204,7 +204,7 @@ class BaseMixture(DensityMixin, TorchEstimator):
                 "input_kind": self._input_kind}
 
     def _load_fitted(self, fitted: dict, file) -> None:
-        from ..models._persist import load_tensors
+        from ..core.persist import load_tensors
 
         t = load_tensors(file, self._device)
         if self._dtype is None:  # dtype=None followed the training data: keep its dtype

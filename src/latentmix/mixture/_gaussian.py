@@ -29,28 +29,39 @@ from ..exceptions import FittingError
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
-_ILL_DEFINED = (
+_ILL_DEFINED = (  # scikit-learn's words first (users match on them), then latentmix's advice
     "Fitting the mixture model failed because some components have ill-defined empirical "
-    "covariance (for instance caused by singleton or collapsed samples). Try to increase "
-    "reg_covar, reduce n_components or scale the input data."
+    "covariance (for instance caused by singleton or collapsed samples). Try to decrease the "
+    "number of components, increase reg_covar, or scale the input data."
 )
+_FLOAT32_ADVICE = (" The numerical accuracy can also be improved by passing float64 data instead of "
+                   "float32.")
+_OUR_ADVICE = (" (latentmix: dtype='float64' computes in float64 whatever the input's dtype, and "
+               "reg_covar may be a (d, d) matrix that regularises each feature on its own scale.)")
 
 
-def compute_precision_cholesky(covariances: torch.Tensor, covariance_type: str) -> torch.Tensor:
-    """Cholesky factor P of each precision matrix (P P^T = Sigma^-1); advice on failure.
+def ill_defined_message(dtype: torch.dtype) -> str:
+    """scikit-learn's message for a covariance that is not positive definite, then ours."""
+    return _ILL_DEFINED + (_FLOAT32_ADVICE if dtype == torch.float32 else "") + _OUR_ADVICE
+
+
+def compute_precision_cholesky(covariances: torch.Tensor, covariance_type: str,
+                               data_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Cholesky factor P of each precision matrix (P P^T = Sigma^-1); advice on failure
+    (``data_dtype``: the model's compute dtype, for the advice; default the covariances').
 
     full: (k, d, d) -> (k, d, d); tied: (d, d) -> (d, d); diag: (k, d) -> (k, d); spherical: (k,).
     """
     if covariance_type in ("full", "tied"):
         chol, info = torch.linalg.cholesky_ex(covariances)
         if bool((info != 0).any()) or not bool(torch.isfinite(chol).all()):
-            raise FittingError(_ILL_DEFINED)
+            raise FittingError(ill_defined_message(data_dtype or covariances.dtype))
         eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device)
         eye = eye.expand_as(covariances)
         # Sigma = L L^T  =>  Sigma^-1 = L^-T L^-1, so P = (L^-1)^T is upper triangular.
         return torch.linalg.solve_triangular(chol, eye, upper=False).transpose(-1, -2).contiguous()
     if bool((covariances <= 0).any()) or not bool(torch.isfinite(covariances).all()):
-        raise FittingError(_ILL_DEFINED)
+        raise FittingError(ill_defined_message(data_dtype or covariances.dtype))
     return covariances.rsqrt()
 
 
@@ -134,6 +145,8 @@ def apply_log_prob(op: LogProbOperator, X: torch.Tensor, features: torch.Tensor 
     """Scores (n, k) of the rows of X (n, d); ``features`` = :func:`expand_features` of X."""
     if op.covariance_type == "full":
         y = addmm_padded(op.bias, X, op.matrix)  # (n, k*d): (x - mu_j)^T P_j for every j
+        if y.requires_grad:  # a differentiable caller (latentmix.priors): no in-place ops
+            return y.square().unflatten(1, (op.n_components, -1)).sum(-1) * -0.5 + op.const
         maha = y.square_().unflatten(1, (op.n_components, -1)).sum(-1)  # (n, k)
         return maha.mul_(-0.5).add_(op.const)
     if op.covariance_type == "tied":

@@ -101,6 +101,7 @@ class NeuralEstimator(TorchEstimator):
                                                              shape=tuple(Xt.shape[1:]))
         self.seed_ = self._seed()
         torch.manual_seed(self.seed_)
+        self.output_kind_ = input_kind(X)  # numpy in -> numpy out (samples too)
         self.input_shape_ = tuple(int(s) for s in Xt.shape[1:])
         self._on_fit_data(Xt)
         self.networks_ = self._build_networks(self.input_shape_).to(self._device)
@@ -149,13 +150,13 @@ class NeuralEstimator(TorchEstimator):
 
     # ------------------------------------------------------------------ persistence
     def _config(self) -> dict:
-        from ._persist import json_params
+        from ..core.persist import json_params
 
         return {"class": type(self).__name__, "params": json_params(self)}
 
     def save(self, path: str | Path) -> Path:
         """Write ``config.json`` and ``weights.safetensors`` into the folder ``path``."""
-        from ._persist import save_model
+        from ..core.persist import save_model
 
         return save_model(self, path)
 
@@ -163,11 +164,13 @@ class NeuralEstimator(TorchEstimator):
         save_weights(self.networks_, file)
 
     def _fitted_config(self) -> dict:
-        return {"input_shape": list(self.input_shape_), "seed": self.seed_, "extras": self._fitted_extras()}
+        return {"input_shape": list(self.input_shape_), "seed": self.seed_, "extras": self._fitted_extras(),
+                "output_kind": getattr(self, "output_kind_", "torch")}
 
     def _load_fitted(self, fitted: dict, file: Path) -> None:
         self.input_shape_ = tuple(fitted["input_shape"])
         self.seed_ = fitted.get("seed", 0)
+        self.output_kind_ = fitted.get("output_kind", "torch")
         self._restore_extras(fitted.get("extras", {}))
         torch.manual_seed(self.seed_)
         self.networks_ = self._build_networks(self.input_shape_).to(self._device)

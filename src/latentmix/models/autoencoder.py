@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from .._validation import InstanceOf, Interval, Options
+from ..core.registry import register
 from ..nn import build_decoder, build_encoder
 from ..train import SCHEDULES, Phase
 from ._neural import NeuralEstimator
 from ._noise import NOISE_TYPES, corrupt
-from ._registry import register
 
 __all__ = ["AutoEncoder", "DenoisingAutoEncoder"]
 
@@ -128,7 +128,7 @@ class AutoEncoder(NeuralEstimator):
             return F.binary_cross_entropy(recon.clamp(1e-6, 1 - 1e-6), target)
         return F.mse_loss(recon, target)
 
-    def _training_loss(self, batch: torch.Tensor):
+    def _training_loss(self, batch: torch.Tensor, ctx=None):
         recon = self.networks_["decoder"](self.networks_["encoder"](self._corrupt(batch)))
         return self._reconstruction_error(recon, batch), {}
 

@@ -15,16 +15,20 @@ from pathlib import Path
 
 import torch
 
-from .._arrays import input_kind, to_output
+from .._arrays import input_kind
 from .._validation import InstanceOf, Interval, Options
+from ..core.registry import register
 from ..exceptions import DataError, InvalidParameterError
 from ..nn import build_decoder, build_discriminator
+from ..priors import Prior, check_prior
 from ..train import Phase, adam
 from ..train.checkpoint import plain_module
+from ._mixins import GenerativeMixin
 from ._neural import NeuralEstimator, as_batch_tensor
-from ._registry import register
+from ._strata import FeatureStrata
 from .gan_losses import LOSSES, PENALTIES
 from .rejection import Calibration, fit_calibration, rejection_sample
+from .stratified import StratifiedCalibration, fit_stratified, stratified_rejection_sample
 
 __all__ = ["GAN"]
 
@@ -50,8 +54,10 @@ _ALIASES = {"dense": "mlp", "conv": "dcgan"}  # the autoencoders' names for the 
 
 
 @register("gan")
-class GAN(NeuralEstimator):
-    """A GAN: generator z ~ N(0, I) (``latent_dim``) -> images in [0, 1], discriminator -> logit.
+class GAN(GenerativeMixin, NeuralEstimator):
+    """A GAN: generator z ~ prior (``latent_dim``; default N(0, I)) -> images in [0, 1],
+    discriminator -> logit. ``prior=GaussianMixturePrior(k)`` draws the noise from a mixture, so
+    ``sample(n, component=j)`` generates from one of its components.
 
     ``arch="mlp"`` (alias ``"dense"``) is the classic formulation: fully connected generator
     (z-256-512-data, LeakyReLU, sigmoid output) and discriminator (data-512-256-1, LeakyReLU;
@@ -89,12 +95,14 @@ class GAN(NeuralEstimator):
         "gp_weight": [Interval(Real, 0.0, None, closed="left")],
         "hidden": [None, InstanceOf(tuple, list)],
         "calibration_fraction": [Interval(Real, 0.0, 0.5, closed="both")],
+        "prior": [None, InstanceOf(Prior)],
+        "strata": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, arch="mlp", loss="ns", latent_dim=64, *, epochs=20, batch_size=64, lr_g=2e-4, lr_d=2e-4,
                  betas=(0.5, 0.999), n_critic=1, spectral_norm=False, ema=None, gp_weight=10.0, hidden=None,
-                 calibration_fraction=0.1, device="auto", random_state=None, verbose=1, patience=None,
-                 checkpoint_every=None, compile=False):
+                 calibration_fraction=0.1, strata=10, prior=None, device="auto", random_state=None, verbose=1,
+                 patience=None, checkpoint_every=None, compile=False):
         self.arch = arch
         self.loss = loss
         self.latent_dim = latent_dim
@@ -109,6 +117,8 @@ class GAN(NeuralEstimator):
         self.gp_weight = gp_weight
         self.hidden = hidden
         self.calibration_fraction = calibration_fraction
+        self.prior = prior
+        self.strata = strata
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -140,7 +150,8 @@ class GAN(NeuralEstimator):
         batchnorm = False if self.loss in PENALTIES else None
         discriminator = build_discriminator(input_shape, family.net, hidden=hidden, activation="leaky_relu",
                                             spectral_norm=self.spectral_norm, batchnorm=batchnorm, init=family.init)
-        networks = {"generator": generator, "discriminator": discriminator}
+        networks = {"generator": generator, "discriminator": discriminator,
+                    "prior": check_prior(self.prior, self.latent_dim)}
         if self.ema is not None:  # trained by no optimizer: updated in the generate phase's after_step
             networks["generator_ema"] = copy.deepcopy(generator).requires_grad_(False)
         return torch.nn.ModuleDict(networks)
@@ -164,10 +175,11 @@ class GAN(NeuralEstimator):
         else:
             train = Xt
             held = as_batch_tensor(validation, device=self._device, name="validation", shape=tuple(Xt.shape[1:]))
-        self.output_kind_, self.calibration_, self.acceptance_rate_ = input_kind(X), None, None
+        self.calibration_, self.acceptance_rate_ = None, None
         super().fit(train, run_dir=run_dir, resume=resume)
+        self.output_kind_ = input_kind(X)
         if held is not None:
-            self.calibration_ = self._calibrate(held)
+            self.calibrate(held)
         if run_dir is not None:
             self.save(run_dir)  # again, now with the calibration
         return self
@@ -189,9 +201,9 @@ class GAN(NeuralEstimator):
         ]
 
     def _noise(self, n: int, device) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, device=device)
+        return self.networks_["prior"].sample(n)[0].to(device)
 
-    def _discriminator_loss(self, batch: torch.Tensor):
+    def _discriminator_loss(self, batch: torch.Tensor, ctx=None):
         d_loss = LOSSES[self.loss].d_loss
         penalty = PENALTIES.get(self.loss)
         discriminator = self.networks_["discriminator"]
@@ -206,7 +218,7 @@ class GAN(NeuralEstimator):
             logs["gradient_penalty"] = gp.detach()
         return loss, logs
 
-    def _generator_loss(self, batch: torch.Tensor):
+    def _generator_loss(self, batch: torch.Tensor, ctx=None):
         fake = self.networks_["generator"](self._noise(len(batch), batch.device))
         return LOSSES[self.loss].g_loss(self.networks_["discriminator"](fake)), {}
 
@@ -232,16 +244,50 @@ class GAN(NeuralEstimator):
     def _sampler(self) -> torch.nn.Module:
         return self.networks_["generator_ema"] if "generator_ema" in self.networks_ else self.networks_["generator"]
 
-    def _draw(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+    def _draw(self, n: int, generator: torch.Generator | None, component: int | None = None) -> torch.Tensor:
         """n generated samples (tensor on the fitted device); z drawn on the CPU from ``generator``."""
-        z = torch.randn(n, self.latent_dim, generator=generator).to(self._fitted_device())
+        z = self.networks_["prior"].sample(n, generator, component=component)[0].to(self._fitted_device())
         return self._batched(z, self._sampler(), input_shape=(self.latent_dim,), name="z")
 
-    def _calibrate(self, held: torch.Tensor) -> Calibration:
-        """Logistic calibration of the discriminator on held-out real vs fresh generated samples."""
+    def calibrate(self, held) -> GAN:
+        """Calibrate the discriminator for rejection sampling on held-out real samples (never
+        trained on) against fresh generated ones: the logistic calibration of plain DRS, and the
+        strata of ``rejection="stratified"`` (a mixture of ``strata`` components on the top
+        principal components of the discriminator's penultimate features of the real samples,
+        and the per-component offsets that make the accepted shares match the real shares).
+        ``fit`` calls it on its held-out part; call it again to recalibrate. Returns self."""
+        self._check_is_fitted()
+        held = as_batch_tensor(held, device=self._fitted_device(), name="held", shape=self.input_shape_)
         generator = torch.Generator().manual_seed(self.seed_ + 1)
         fake = self._draw(max(len(held), 1000), generator)
-        return fit_calibration(self._batched(held, self._critic), self._batched(fake, self._critic))
+        real_logits, fake_logits = self._batched(held, self._critic), self._batched(fake, self._critic)
+        self.calibration_ = fit_calibration(real_logits, fake_logits)
+        self.strata_, self.stratified_calibration_ = None, None
+        if len(held) >= 2 * self.strata:
+            self.strata_ = FeatureStrata(self.strata, random_state=self.seed_).fit(self._features(held))
+            calibrated = self.calibration_.logits(fake_logits.double().cpu().reshape(-1))
+            self.stratified_calibration_, _ = fit_stratified(
+                calibrated, self.strata_.assign(self._features(fake)), self.strata_.shares_)
+        return self
+
+    def _features(self, x) -> torch.Tensor:
+        """The discriminator's penultimate features (N, F) (what the strata are fitted on)."""
+        return self._batched(x, lambda b: self.networks_["discriminator"].features(b).flatten(1))
+
+    def _stratified_sample(self, draw, n: int, gamma, generator) -> tuple[torch.Tensor, float]:
+        calibration = self._require_calibration()
+        strat = getattr(self, "stratified_calibration_", None)
+        if strat is None:
+            raise InvalidParameterError("rejection='stratified' needs the strata fitted at calibration, but this "
+                                        f"GAN had fewer than {2 * self.strata} held-out samples; call "
+                                        "calibrate(held_out_real_samples)")
+        if gamma is not None:  # the offsets depend on gamma: solve them again on fresh candidates
+            x, raw = draw(max(4096, 4 * n), torch.Generator().manual_seed(self.seed_ + 2))
+            strat, _ = fit_stratified(calibration.logits(raw.double().cpu().reshape(-1)),
+                                      self.strata_.assign(self._features(x)), self.strata_.shares_, gamma=gamma)
+        out, rate, _ = stratified_rejection_sample(draw, lambda x: self.strata_.assign(self._features(x)), n,
+                                                   calibration, strat, generator=generator)
+        return out, rate
 
     def _require_calibration(self) -> Calibration:
         if getattr(self, "calibration_", None) is None:
@@ -252,33 +298,41 @@ class GAN(NeuralEstimator):
         return self.calibration_
 
     # ------------------------------------------------------------------ inference
-    def sample(self, n_samples: int = 64, seed: int | None = None, rejection: bool = False,
-               gamma: float | None = None):
+    def _n_generation_components(self) -> int | None:
+        return self.networks_["prior"].n_components
+
+    def sample(self, n_samples: int = 64, *, seed: int | None = None, component: int | None = None,
+               rejection: bool | str = False, gamma: float | None = None):
         """``n_samples`` generated samples (n, *input_shape) in [0, 1]: numpy if the model was fitted
         on numpy, else a tensor. Uses the EMA generator when ``ema`` was set; ``seed`` makes the
-        draw reproducible. ``rejection=True``: discriminator rejection sampling (Azadi et al.
-        2019) with the calibrated discriminator; ``gamma`` (default: the calibrated 80th
+        draw reproducible; ``component`` draws the noise from one component of a mixture prior.
+        ``rejection=True`` (or ``"drs"``): discriminator rejection sampling (Azadi et al. 2019)
+        with the calibrated discriminator; ``rejection="stratified"``: the same within the
+        components of a mixture fitted on held-out real images, whose shares the accepted samples
+        then match (:mod:`latentmix.models.stratified`). ``gamma`` (default: the calibrated 80th
         percentile of F) trades acceptance for quality; ``acceptance_rate_`` records the rate."""
-        self._check_is_fitted()
-        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-            raise InvalidParameterError(f"n_samples must be a positive int; got {n_samples!r}")
-        if seed is not None and (not isinstance(seed, Integral) or isinstance(seed, bool) or seed < 0):
-            raise InvalidParameterError(f"seed must be None or an int >= 0; got {seed!r}")
+        return super().sample(n_samples, seed=seed, component=component, rejection=rejection, gamma=gamma)
+
+    def _generate(self, n: int, generator, component, *, rejection=False, gamma=None) -> torch.Tensor:
+        if rejection not in (False, True, "drs", "stratified"):
+            raise InvalidParameterError(f"rejection must be False, True/'drs' or 'stratified'; got {rejection!r}")
         if gamma is not None and (not isinstance(gamma, Real) or isinstance(gamma, bool) or not math.isfinite(gamma)):
             raise InvalidParameterError(f"gamma must be None or a finite float; got {gamma!r}")
         if gamma is not None and not rejection:
             raise InvalidParameterError("gamma applies to discriminator rejection sampling: pass rejection=True")
-        generator = None if seed is None else torch.Generator().manual_seed(int(seed))
-        if rejection:
-            def draw(m: int, gen: torch.Generator | None):
-                x = self._draw(m, gen)
-                return x, self._batched(x, self._critic)
+        if not rejection:
+            return self._draw(n, generator, component)
 
-            out, self.acceptance_rate_ = rejection_sample(draw, int(n_samples), self._require_calibration(),
-                                                          gamma=gamma, generator=generator)
+        def draw(m: int, gen: torch.Generator | None):
+            x = self._draw(m, gen, component)
+            return x, self._batched(x, self._critic)
+
+        if rejection == "stratified":
+            out, self.acceptance_rate_ = self._stratified_sample(draw, n, gamma, generator)
         else:
-            out = self._draw(int(n_samples), generator)
-        return to_output(out, getattr(self, "output_kind_", "torch"))
+            out, self.acceptance_rate_ = rejection_sample(draw, n, self._require_calibration(),
+                                                          gamma=gamma, generator=generator)
+        return out
 
     def discriminator_score(self, X, calibrated: bool = True):
         """The discriminator's logit of every sample: (N,). ``calibrated=True`` gives the
@@ -290,13 +344,24 @@ class GAN(NeuralEstimator):
     # ------------------------------------------------------------------ persistence
     def _fitted_extras(self) -> dict:
         calibration = getattr(self, "calibration_", None)
+        strat = getattr(self, "stratified_calibration_", None)
         return {"output_kind": getattr(self, "output_kind_", "torch"),
-                "calibration": None if calibration is None else calibration.to_dict()}
+                "calibration": None if calibration is None else calibration.to_dict(),
+                "stratified_calibration": None if strat is None else strat.to_dict()}
+
+    def _saved_children(self) -> dict:
+        strata = getattr(self, "strata_", None)
+        return {} if strata is None else {"strata": strata}
+
+    def _attach_children(self, children: dict) -> None:
+        self.strata_ = children.get("strata")
 
     def _restore_extras(self, extras: dict) -> None:
         self.output_kind_ = extras.get("output_kind", "torch")
         calibration = extras.get("calibration")
         self.calibration_ = None if calibration is None else Calibration.from_dict(calibration)
+        strat = extras.get("stratified_calibration")
+        self.stratified_calibration_ = None if strat is None else StratifiedCalibration.from_dict(strat)
         self.acceptance_rate_ = None
 
     def _load_fitted(self, fitted: dict, file: Path) -> None:

@@ -1,5 +1,7 @@
 """The variational autoencoder (Kingma & Welling, 2014, "Auto-encoding variational Bayes"), with
-the beta weight on the KL term of Higgins et al. (2017, "beta-VAE")."""
+the beta weight on the KL term of Higgins et al. (2017, "beta-VAE") and a pluggable prior: with a
+learnable :class:`~latentmix.priors.GaussianMixturePrior` it is VaDE (Jiang et al., 2017,
+"Variational deep embedding"), which clusters through the prior's responsibilities."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ from numbers import Real
 import torch
 import torch.nn.functional as F
 
-from .._validation import Interval, Options
-from ._registry import register
+from .._validation import InstanceOf, Interval, Options
+from ..core.registry import register
+from ..priors import Prior, check_prior
+from ._mixins import ClusterMixin, GenerativeMixin
 from .autoencoder import AutoEncoder
 
 __all__ = ["VAE", "gaussian_kl"]
@@ -22,22 +26,27 @@ def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 @register("vae")
-class VAE(AutoEncoder):
-    """Gaussian posterior q(z|x) = N(mu(x), diag sigma^2(x)), standard normal prior, and a
-    Bernoulli (``likelihood="bernoulli"``, data in [0, 1]) or unit-variance Gaussian likelihood.
+class VAE(GenerativeMixin, ClusterMixin, AutoEncoder):
+    """Gaussian posterior q(z|x) = N(mu(x), diag sigma^2(x)), a prior (``prior=None``: N(0, I)),
+    and a Bernoulli (``likelihood="bernoulli"``, data in [0, 1]) or unit-variance Gaussian likelihood.
 
-    Loss per sample: reconstruction negative log-likelihood + ``beta`` * KL. ``transform`` returns
+    Loss per sample: reconstruction negative log-likelihood + ``beta`` * KL(q(z|x) || prior)
+    (closed form for N(0, I), a one-sample Monte-Carlo estimate otherwise). ``transform`` returns
     the posterior means; ``sample(n)`` decodes draws from the prior; ``elbo(X)`` is the per-sample
-    evidence lower bound (in nats, for the chosen likelihood).
+    evidence lower bound (in nats, for the chosen likelihood). With a mixture prior
+    (``prior=GaussianMixturePrior(10, learnable=True)``: VaDE) ``predict``/``predict_proba`` give
+    the prior's responsibilities of the posterior means and ``sample(n, component=k)`` draws from
+    one component.
     """
 
     _parameter_constraints = {
         **AutoEncoder._parameter_constraints,
         "beta": [Interval(Real, 0.0, None, closed="left")],
         "likelihood": [Options({"bernoulli", "gaussian"})],
+        "prior": [None, InstanceOf(Prior)],
     }
 
-    def __init__(self, latent_dim=16, *, beta=1.0, likelihood="bernoulli", arch="dense", hidden=None,
+    def __init__(self, latent_dim=16, *, beta=1.0, likelihood="bernoulli", prior=None, arch="dense", hidden=None,
                  activation="auto", batchnorm=False, dropout=0.0, output_activation="auto", epochs=20,
                  batch_size=128, lr=1e-3, lr_schedule="constant", weight_decay=0.0, patience=None,
                  checkpoint_every=None, compile=False, device="auto", random_state=None, verbose=1):
@@ -48,6 +57,18 @@ class VAE(AutoEncoder):
                          random_state=random_state, verbose=verbose)
         self.beta = beta
         self.likelihood = likelihood
+        self.prior = prior
+
+    def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
+        networks = super()._build_networks(input_shape)
+        networks["prior"] = check_prior(self.prior, self.latent_dim)
+        return networks
+
+    def training_phases(self):
+        phases = super().training_phases()
+        if any(p.requires_grad for p in self.networks_["prior"].parameters()):  # VaDE: learn the mixture too
+            phases[0].networks = (*phases[0].networks, "prior")
+        return phases
 
     def _layout(self) -> dict:
         # A VAE needs a hidden layer before the (mean, log-variance) head and a linear code.
@@ -85,9 +106,10 @@ class VAE(AutoEncoder):
     def _terms(self, x: torch.Tensor, sample: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         mean, logvar = self._posterior(x)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp() if sample else mean
-        return self._negative_log_likelihood(self.networks_["decoder"](z), x), gaussian_kl(mean, logvar)
+        nll = self._negative_log_likelihood(self.networks_["decoder"](z), x)
+        return nll, self.networks_["prior"].kl(mean, logvar, z)
 
-    def _training_loss(self, batch: torch.Tensor):
+    def _training_loss(self, batch: torch.Tensor, ctx=None):
         nll, kl = self._terms(batch)
         return (nll + self.beta * kl).mean(), {"nll": nll.mean().detach(), "kl": kl.mean().detach()}
 
@@ -95,13 +117,21 @@ class VAE(AutoEncoder):
         """Evidence lower bound per sample (one posterior draw): (N,)."""
         return self._batched(X, lambda x: -sum(self._terms(x)))
 
-    def sample(self, n_samples: int = 64, seed: int | None = None):
-        """Decode ``n_samples`` draws from the N(0, I) prior: a tensor (n, *input_shape)."""
-        from ..exceptions import InvalidParameterError
+    def _n_generation_components(self) -> int | None:
+        return self.networks_["prior"].n_components
 
-        self._check_is_fitted()
-        if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 1:
-            raise InvalidParameterError(f"n_samples must be a positive int; got {n_samples!r}")
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        z = torch.randn(n_samples, self.latent_dim, generator=gen).to(self._fitted_device())
-        return self._batched(z, self.networks_["decoder"], input_shape=(self.latent_dim,), name="z")
+    def _generate(self, n: int, generator, component) -> torch.Tensor:
+        prior = self.networks_["prior"]
+        z = prior.sample(n, generator) if component is None else prior.sample(n, generator, component=component)
+        return self._batched(z[0], self.networks_["decoder"], input_shape=(self.latent_dim,), name="z")
+
+    # ------------------------------------------------------------------ clusters (mixture prior)
+    def can_cluster(self) -> bool:
+        prior = self.prior
+        return prior is not None and prior.n_components is not None
+
+    def _why_no_clusters(self) -> str:
+        return "its prior is not a mixture; use prior=GaussianMixturePrior(k)"
+
+    def _cluster_log_proba(self, x: torch.Tensor) -> torch.Tensor:
+        return self.networks_["prior"].log_responsibilities(self._encode(x))

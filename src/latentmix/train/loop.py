@@ -29,7 +29,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .logging import Meter, MetricsFile, Progress
-from .phases import apply_schedule, build_optimizers, check_phases
+from .phases import StepContext, apply_schedule, build_optimizers, check_phases, phase_parameters
 from .state import TrainState, kept_step_records, restore, state_for_checkpoint
 
 __all__ = ["fit_phases", "TrainResult"]
@@ -111,7 +111,8 @@ def _epoch_record(phases, meter: Meter, dd, S: TrainState, start: int, n_steps: 
 def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: int = 0,
                validation: torch.Tensor | None = None, run_dir=None, checkpoint_every: int | None = None,
                resume: bool = False, patience: int | None = None, verbose: int = 1, compile: bool = False,
-               amp="auto", config: dict | None = None, log_every: int | None = None) -> TrainResult:
+               amp="auto", config: dict | None = None, log_every: int | None = None,
+               y: torch.Tensor | None = None) -> TrainResult:
     """Train ``model`` (``networks_``, ``training_phases()``, optionally ``validation_loss``) on X.
 
     Each global step takes one batch (a slice of the epoch's permutation, last partial batch
@@ -122,9 +123,17 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
     bit-identically on CPU. With ``validation``, the best epoch's weights are restored at the end
     and ``patience`` epochs without improvement stop training. ``amp="auto"``: bf16 autocast on
     CUDA only. Under ``torch.distributed`` each rank takes ``perm[rank::world]`` and gradients
-    are averaged by DDP; only rank 0 writes files. Raises :class:`TrainingDivergedError` on a
+    are averaged by DDP; only rank 0 writes files. Each phase's ``loss(batch, ctx)`` gets a
+    :class:`~latentmix.train.phases.StepContext` (step, epoch, progress, batch indices, the labels
+    ``y[idx]`` when ``y`` is given, and a cache shared by the phases of the step); its backward
+    pass computes gradients for the phase's own networks only. ``model.on_epoch_end(epoch)``, if
+    the model defines it, runs after each epoch (0-based; plain modules installed, before the
+    epoch's checkpoint), e.g. to refit a latent mixture. Raises :class:`TrainingDivergedError` on a
     NaN/inf loss and :class:`CheckpointError` for a foreign or corrupted checkpoint.
     """
+    if y is not None and (not isinstance(y, torch.Tensor) or len(y) != len(X)):
+        raise InvalidParameterError(f"y must be a tensor with one label per row of X ({len(X)}); got "
+                                    f"{type(y).__name__} of length {len(y) if hasattr(y, '__len__') else '?'}")
     check_arguments(model, X, validation, epochs=epochs, batch_size=batch_size, seed=seed, run_dir=run_dir,
                      checkpoint_every=checkpoint_every, resume=resume, patience=patience, verbose=verbose,
                      compile=compile, amp=amp, config=config, log_every=log_every)
@@ -178,8 +187,14 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
     modes = {name: m.training for name, m in plain.items()}
     for name in {n for p in phases for n in p.networks}:
         plain[name].train()
-    plan = [(i, p.loss, opt, p.interval, p.after_step, p.schedule, p.name + "/")
+    # Single process: each backward pass reaches only the phase's own parameters (``inputs=``), so
+    # a generator phase computes no gradient for the discriminator's weights. Under DDP the
+    # wrappers need the plain backward pass (their gradient hooks), as before.
+    owned = [None if ddp else phase_parameters(p, networks) for p in phases]
+    plan = [(i, p.loss, opt, p.interval, p.after_step, p.schedule, p.name + "/", owned[i])
             for i, (p, opt) in enumerate(zip(phases, optimizers, strict=True))]
+    on_epoch_end = getattr(model, "on_epoch_end", None)
+    labels = None if y is None else y.to(device)
     total_steps = epochs * spe
     last_saved = S.step if folder is not None else -1
 
@@ -187,12 +202,12 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
         for name, m in mods.items():
             networks[name] = m
 
-    def first_call(i: int, batch: torch.Tensor):
+    def first_call(i: int, batch: torch.Tensor, ctx: StepContext):
         nonlocal train_mods, compiled
         optimizers[i].zero_grad(set_to_none=True)
         try:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                out = phases[i].loss(batch)
+                out = phases[i].loss(batch, ctx)
         except Exception as exc:
             if not compiled:
                 raise
@@ -202,11 +217,12 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
             train_mods = {**plain, **dd.wrapped}
             install(train_mods)
             optimizers[i].zero_grad(set_to_none=True)
+            ctx.cache.clear()
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                out = phases[i].loss(batch)
+                out = phases[i].loss(batch, ctx)
         if (not isinstance(out, tuple) or len(out) != 2 or not isinstance(out[0], torch.Tensor)
                 or out[0].numel() != 1 or not isinstance(out[1], dict)):
-            raise InvalidParameterError(f"phase {phases[i].name!r}: loss(batch) must return "
+            raise InvalidParameterError(f"phase {phases[i].name!r}: loss(batch, ctx) must return "
                                         "(scalar tensor, dict of 0-d tensors)")
         return out
 
@@ -252,9 +268,13 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
             pending = False
             for j in range(S.position, spe):
                 lo = j * batch_size
-                batch = X[perm[lo:lo + batch_size]]
+                index = perm[lo:lo + batch_size]
+                batch = X[index]
                 step = S.step
-                for i, loss_fn, opt, interval, after, schedule, prefix in plan:
+                ctx = StepContext(step, S.epoch, step / total_steps, index,
+                                  None if labels is None else labels[index])
+                last = max((e[0] for e in plan if step % e[3] == 0), default=-1)  # the step's last phase
+                for i, loss_fn, opt, interval, after, schedule, prefix, params in plan:
                     if step % interval:
                         continue
                     if schedule is not None:
@@ -262,19 +282,23 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                     if ddp:
                         dd.set_sync(i)
                     if unverified[i]:
-                        loss, logs = first_call(i, batch)
+                        loss, logs = first_call(i, batch, ctx)
                         unverified[i] = False
                     elif use_amp:
                         opt.zero_grad(set_to_none=True)
                         with torch.autocast(device.type, dtype=torch.bfloat16):
-                            loss, logs = loss_fn(batch)
+                            loss, logs = loss_fn(batch, ctx)
                     else:
                         opt.zero_grad(set_to_none=True)
-                        loss, logs = loss_fn(batch)
+                        loss, logs = loss_fn(batch, ctx)
                     meter.add(i, j, step, loss, logs, prefix)
                     if immediate and meter.bad is not None:
                         raise _diverged(phases, step, i, S.epoch, epochs, run_dir)
-                    loss.backward()
+                    retain = i != last and bool(ctx.cache)  # a later phase reuses the cached graph
+                    if params is None:
+                        loss.backward(retain_graph=retain)
+                    else:
+                        torch.autograd.backward(loss, inputs=params, retain_graph=retain)
                     opt.step()
                     if after is not None:
                         with torch.no_grad():
@@ -321,6 +345,12 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
             if metrics is not None:
                 metrics.append(record)
             progress.update(record, epoch_end=True)
+            if on_epoch_end is not None:
+                install(plain)
+                try:
+                    on_epoch_end(S.epoch)
+                finally:
+                    install(train_mods)
             S.epoch, S.position = S.epoch + 1, 0
             if pending:
                 checkpoint(_epoch_generator(seed, S.epoch).get_state(), time.perf_counter())

@@ -17,10 +17,38 @@ import torch
 
 from ..exceptions import InvalidParameterError
 
-__all__ = ["Phase", "adam", "default_optimizer", "check_phases", "build_optimizers", "cosine_schedule",
-           "SCHEDULES"]
+__all__ = ["Phase", "StepContext", "adam", "default_optimizer", "check_phases", "build_optimizers",
+           "cosine_schedule", "SCHEDULES"]
 
-LossFn = Callable[[torch.Tensor], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+
+@dataclass
+class StepContext:
+    """What a phase's loss sees besides the batch, for one global step.
+
+    ``step``: the 0-based global step; ``epoch``: the 0-based epoch; ``progress``: ``step`` over
+    the run's total steps, in [0, 1) (for KL or adversarial-weight ramps); ``index``: the rows of
+    X in this batch (B,); ``y``: their labels when ``fit_phases`` was given ``y``, else None;
+    ``cache``: a dict shared by the phases of this step and emptied after it, so that a hybrid
+    computes its forward pass once per step (e.g. a VAE-GAN's encode/decode) and every phase
+    takes its own loss from it. The loop keeps the autograd graph of the cached tensors alive
+    until the step's last phase has run its backward pass (``retain_graph``).
+    """
+
+    step: int
+    epoch: int
+    progress: float
+    index: torch.Tensor
+    y: torch.Tensor | None = None
+    cache: dict = field(default_factory=dict)
+
+    def cached(self, key: str, compute: Callable[[], object]):
+        """``cache[key]``, computed by ``compute()`` on first use within the step."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+
+LossFn = Callable[[torch.Tensor, StepContext], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
 OptimizerFactory = Callable[[Iterable[torch.nn.Parameter]], torch.optim.Optimizer]
 Schedule = Callable[[float], float]  # training progress in [0, 1) -> factor on the optimizer's lr
 
@@ -58,8 +86,10 @@ def adam(lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), **kwargs) 
 class Phase:
     """One phase of a training step.
 
-    ``networks`` are keys of ``model.networks_`` whose parameters this phase's optimizer updates;
-    ``loss(batch)`` returns ``(scalar loss, {name: 0-d tensor to log})``; the phase runs on the
+    ``networks`` are keys of ``model.networks_`` whose parameters this phase's optimizer updates,
+    and the only ones that receive gradients from its loss (other networks it calls are used, not
+    trained: no gradient is computed for their weights); ``loss(batch, ctx)`` (ctx a
+    :class:`StepContext`) returns ``(scalar loss, {name: 0-d tensor to log})``; the phase runs on the
     global steps where ``step % interval == 0`` (e.g. a GAN's n_critic). ``after_step(step)``, if
     given, is called under ``torch.no_grad()`` after the phase's optimizer step (e.g. to update a
     generator EMA); ``step`` is the 0-based global step.

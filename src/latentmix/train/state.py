@@ -37,7 +37,8 @@ def state_for_checkpoint(S: TrainState, phases, optimizers, gen_state, rng_cpu, 
                          n_samples: int, batch_size: int, seed: int, world: int, *, elapsed: float,
                          epoch_seconds: float) -> dict:
     """The dict saved as ``state.pt`` (tensors, numbers, strings, lists, dicts: ``weights_only``-safe)."""
-    return {"step": S.step, "epoch": S.epoch, "position": S.position, "phases": [p.name for p in phases],
+    return {"step": S.step, "epoch": S.epoch, "position": S.position,
+            "phases": [{"name": p.name, "networks": list(p.networks)} for p in phases],
             "optimizers": [o.state_dict() for o in optimizers], "batch_generator": gen_state,
             "seed": seed, "rng_cpu": rng_cpu, "rng_cuda": rng_cuda, "history": S.history,
             "best": {"loss": S.best_loss, "epoch": S.best_epoch, "bad_epochs": S.bad_epochs},
@@ -51,15 +52,14 @@ def restore(folder: Path, networks, phases, optimizers, meter: Meter, device, dd
     """Load a checkpoint into the networks, optimizers and RNGs; returns the state and the batch
     generator's state at the start of the current epoch."""
     weights, st, best, _ = read_checkpoint(folder, networks)
-    if st["phases"] != [p.name for p in phases]:
-        raise CheckpointError(f"checkpoint {folder} has phases {st['phases']}, the model {[p.name for p in phases]}")
+    order = match_phases(st["phases"], phases, folder)
     for key, now in [("n_samples", n_samples), ("batch_size", batch_size), ("world_size", dd.world)]:
         if st[key] != now:
             raise CheckpointError(f"checkpoint {folder} was made with {key}={st[key]}, this run has {now}: "
                                   "resume with the same data, batch_size and number of processes")
     try:
-        for opt, sd in zip(optimizers, st["optimizers"], strict=True):
-            opt.load_state_dict(sd)
+        for opt, j in zip(optimizers, order, strict=True):
+            opt.load_state_dict(st["optimizers"][j])
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"checkpoint {folder}: optimizer state does not fit the model ({exc})") from None
     apply_weights(networks, weights)
@@ -78,6 +78,30 @@ def restore(folder: Path, networks, phases, optimizers, meter: Meter, device, dd
     if S.position:
         meter.load_state(st["meter"], S.position)
     return S, st["batch_generator"]
+
+
+def match_phases(saved: list, phases, folder: Path) -> list[int]:
+    """For each phase of the model, the index of its saved optimizer state.
+
+    A phase is recognised by the networks it trains (renaming a phase keeps a run resumable);
+    its name decides only between saved phases that train the same networks. Checkpoints of the
+    first format stored the names alone."""
+    saved = [{"name": s, "networks": None} if isinstance(s, str) else s for s in saved]
+    if len(saved) != len(phases):
+        raise CheckpointError(f"checkpoint {folder} has {len(saved)} phases "
+                              f"({[s['name'] for s in saved]}), the model {len(phases)} "
+                              f"({[p.name for p in phases]}): it was written by another model")
+    order, free = [], set(range(len(saved)))
+    for p in phases:
+        same_nets = [j for j in sorted(free) if saved[j]["networks"] in (None, list(p.networks))]
+        named = [j for j in same_nets if saved[j]["name"] == p.name]
+        pick = named or (same_nets if all(saved[j]["networks"] is not None for j in same_nets) else [])
+        if not pick:
+            raise CheckpointError(f"checkpoint {folder}: no saved phase trains the networks "
+                                  f"{list(p.networks)} of phase {p.name!r}; saved: {saved}")
+        order.append(pick[0])
+        free.discard(pick[0])
+    return order
 
 
 def kept_step_records(run_dir: Path, step: int) -> list[dict]:

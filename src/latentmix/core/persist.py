@@ -3,6 +3,13 @@
 A model folder holds ``config.json`` (class name, constructor parameters, fitted shapes and
 extras, format version) and ``weights.safetensors``. Loading reads the JSON, finds the class in
 the registry, rebuilds the networks and loads the tensors: nothing is unpickled.
+
+Composite models nest: a constructor parameter that is itself a registered object (an
+autoencoder given to ``LatentGMM``, a prior given to an adversarial autoencoder) is written as
+``{"__class__": name, "params": {...}}`` and rebuilt on load; a fitted sub-model a composite
+holds (``_saved_children()``, e.g. LatentGMM's autoencoder and mixture) is saved in a
+sub-folder of the same name and given back through ``_attach_children`` before the composite's
+own ``_load_fitted``. One run folder, one ``latentmix.load``.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import torch
 
 from .._io import write_json
 from ..exceptions import CheckpointError, InvalidParameterError
-from ._registry import class_by_name
+from .registry import class_by_name
 
 __all__ = ["save_model", "load", "json_params"]
 
@@ -23,10 +30,17 @@ FORMAT = "latentmix-model"
 VERSION = 1
 
 
+_CLASS_KEY = "__class__"
+
+
 def json_params(model) -> dict:
-    """Constructor parameters as JSON values (tuples -> lists, numpy scalars -> Python)."""
+    """Constructor parameters as JSON values (tuples -> lists, numpy scalars -> Python, registered
+    objects -> ``{"__class__": name, "params": {...}}``)."""
     out = {}
     for key, value in model.get_params(deep=False).items():
+        if class_by_name(type(value).__name__) is type(value) and hasattr(value, "get_params"):
+            out[key] = {_CLASS_KEY: type(value).__name__, "params": json_params(value)}
+            continue
         if isinstance(value, (np.integer, np.floating)):
             value = value.item()
         if isinstance(value, torch.device):
@@ -54,11 +68,31 @@ def save_model(model, path) -> Path:
     model._check_is_fitted()
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
+    children = model._saved_children()
+    for name, child in children.items():
+        save_model(child, path / name)
     model._save_tensors(path / "weights.safetensors")
     config = {"format": FORMAT, "version": VERSION, "class": type(model).__name__,
-              "params": json_params(model), "fitted": model._fitted_config()}
-    write_json(path / "config.json", config)
+              "params": json_params(model), "fitted": model._fitted_config(), "children": sorted(children)}
+    write_json(path / "config.json", config)  # last: a folder with config.json is complete
     return path
+
+
+def build_params(params: dict, where) -> dict:
+    """Constructor parameters from JSON: nested ``{"__class__": ...}`` values become objects."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict) and _CLASS_KEY in value:
+            cls = class_by_name(str(value[_CLASS_KEY]))
+            if cls is None or not isinstance(value.get("params"), dict):
+                raise CheckpointError(f"{where}: parameter {key!r} names an unknown class {value[_CLASS_KEY]!r}")
+            try:
+                value = cls(**build_params(value["params"], where))
+            except TypeError as exc:
+                raise CheckpointError(f"{where}: the saved parameter {key!r} does not fit "
+                                      f"{cls.__name__}: {exc}") from None
+        out[key] = value
+    return out
 
 
 def read_config(path) -> dict:
@@ -81,21 +115,29 @@ def read_config(path) -> dict:
     return config
 
 
-def load(path, device: str | None = None):
-    """Load a model saved with ``model.save(path)``. ``device`` overrides the saved one."""
+def load(path, device: str | None = None, *, expect: type | None = None):
+    """Load a model saved with ``model.save(path)`` (with its sub-models, for composites).
+    ``device`` overrides the saved one; ``expect``: raise :class:`CheckpointError` unless the
+    saved model is an instance of this class."""
     config = read_config(path)
     cls = class_by_name(config.get("class", ""))
     if cls is None:
         raise CheckpointError(f"{path}: unknown model class {config.get('class')!r}")
-    params = dict(config["params"])
-    if device is not None:
+    if expect is not None and not issubclass(cls, expect):
+        raise CheckpointError(f"{path} holds a {cls.__name__}, not a {expect.__name__}")
+    params = build_params(dict(config["params"]), path)
+    if device is not None and "device" in params:
         params["device"] = device
     try:
         model = cls(**params)
         model._validate_params()
     except (TypeError, InvalidParameterError) as exc:
         raise CheckpointError(f"{path}: the saved parameters do not fit {cls.__name__}: {exc}") from None
+    children = config.get("children", [])
+    if not isinstance(children, list):
+        raise CheckpointError(f"{path}: config.json's 'children' is corrupted")
     try:
+        model._attach_children({name: load(Path(path) / name, device) for name in children})
         model._load_fitted(config["fitted"], Path(path) / "weights.safetensors")
     except CheckpointError:
         raise

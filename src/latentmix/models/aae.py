@@ -1,0 +1,202 @@
+"""The adversarial autoencoder (Makhzani, Shlens, Jaitly, Goodfellow & Frey, 2015, "Adversarial
+autoencoders"): an autoencoder whose codes are matched to a prior by a latent discriminator.
+
+Three phases per step (the paper's section 2, "reconstruction" then "regularization"):
+``reconstruct`` (encoder + decoder, reconstruction error), ``discriminate`` (the latent
+discriminator tells prior samples from codes) and ``regularise`` (the encoder fools it, with the
+non-saturating loss). The prior is an object (:mod:`latentmix.priors`):
+
+- ``StandardNormalPrior`` (default) or any continuous prior;
+- ``GaussianMixturePrior(k)``: the codes fill k separated modes, so the model clusters
+  (``predict`` = the mode of the code) and generates per mode (``sample(n, component=j)``);
+- ``CategoricalPrior(k)``: the paper's unsupervised clustering form (section 6): the encoder
+  has a softmax head over k classes and a continuous style code (``latent_dim``), each matched to
+  its own prior (one-hot categorical; N(0, I)) by its own discriminator; the decoder sees both;
+  ``predict`` is the head's argmax.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Real
+
+import torch
+
+from .._validation import InstanceOf, Interval
+from ..core.registry import register
+from ..nn import build_decoder, build_discriminator, build_encoder
+from ..priors import CategoricalPrior, Prior, StandardNormalPrior, check_prior
+from ..train import SCHEDULES, Phase, adam
+from ._mixins import ClusterMixin, GenerativeMixin
+from .autoencoder import AutoEncoder
+from .gan_losses import bce_d_loss, ns_g_loss
+
+__all__ = ["AdversarialAutoEncoder"]
+
+
+@register("aae")
+class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
+    """An autoencoder whose latent distribution is matched to ``prior`` adversarially.
+
+    ``adversarial_weight`` scales the encoder's regularisation loss; ``lr_d`` is the latent
+    discriminators' learning rate (Adam, betas (0.5, 0.9)); ``disc_hidden`` their widths. Other
+    arguments as :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
+    returns is ``[class probabilities (k), style (latent_dim)]``.
+    """
+
+    _parameter_constraints = {
+        **AutoEncoder._parameter_constraints,
+        "prior": [None, InstanceOf(Prior)],
+        "adversarial_weight": [Interval(Real, 0.0, None, closed="neither")],
+        "lr_d": [Interval(Real, 0.0, None, closed="neither")],
+        "disc_hidden": [InstanceOf(tuple, list)],
+    }
+
+    def __init__(self, latent_dim=10, *, prior=None, adversarial_weight=1.0, lr_d=2e-4, disc_hidden=(256, 256),
+                 arch="dense", hidden=None, activation="auto", batchnorm=False, dropout=0.0,
+                 output_activation="auto", loss="mse", epochs=20, batch_size=128, lr=1e-3, lr_schedule="constant",
+                 weight_decay=0.0, patience=None, checkpoint_every=None, compile=False, device="auto",
+                 random_state=None, verbose=1):
+        super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
+                         dropout=dropout, output_activation=output_activation, loss=loss, epochs=epochs,
+                         batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
+                         patience=patience, checkpoint_every=checkpoint_every, compile=compile, device=device,
+                         random_state=random_state, verbose=verbose)
+        self.prior = prior
+        self.adversarial_weight = adversarial_weight
+        self.lr_d = lr_d
+        self.disc_hidden = disc_hidden
+
+    # ------------------------------------------------------------------ networks
+    def _categorical(self) -> bool:
+        return isinstance(self.prior, CategoricalPrior)
+
+    def _n_classes(self) -> int:
+        return self.prior.n_components if self._categorical() else 0
+
+    def _layout(self) -> dict:
+        layout = super()._layout()
+        layout["code_activation"] = None  # the prior decides the codes' range, not a squashing layer
+        return layout
+
+    def _code_size(self) -> int:
+        return self._n_classes() + self.latent_dim
+
+    def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
+        layout = self._layout()
+        common = dict(hidden=layout["hidden"], activation=layout["activation"], batchnorm=self.batchnorm,
+                      dropout=self.dropout)
+        k = self._n_classes()
+        encoder = build_encoder(input_shape, self._code_size(), self.arch, **common)
+        decoder = build_decoder(k + self.latent_dim, input_shape, self.arch,
+                                output_activation=self.output_activation_, **common)
+        hidden = tuple(self.disc_hidden)
+        networks = {"encoder": encoder, "decoder": decoder}
+        if k:  # the categorical form: a prior and a discriminator for each part of the code
+            networks["prior"] = self.prior.build(k)
+            networks["style_prior"] = StandardNormalPrior(self.latent_dim)
+            networks["class_discriminator"] = build_discriminator((k,), "dense", hidden=hidden)
+            networks["discriminator"] = build_discriminator((self.latent_dim,), "dense", hidden=hidden)
+        else:
+            networks["prior"] = check_prior(self.prior, self.latent_dim)
+            networks["discriminator"] = build_discriminator((self.latent_dim,), "dense", hidden=hidden)
+        return torch.nn.ModuleDict(networks)
+
+    # ------------------------------------------------------------------ codes
+    def _split_code(self, h: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Encoder output (B, k + d) -> (class probabilities (B, k) or None, style/code (B, d))."""
+        k = self._n_classes()
+        if not k:
+            return None, h
+        return torch.softmax(h[:, :k], 1), h[:, k:]
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        probs, z = self._split_code(self.networks_["encoder"](x))
+        return z if probs is None else torch.cat([probs, z], 1)
+
+    def _decoder_input_dim(self) -> int:
+        return self._n_classes() + self.latent_dim
+
+    def inverse_transform(self, Z):
+        """Decode codes (N, latent_dim) (categorical form: (N, k + latent_dim)) into data space."""
+        return self._batched(Z, self.networks_["decoder"], input_shape=(self._decoder_input_dim(),), name="Z")
+
+    # ------------------------------------------------------------------ training
+    def training_phases(self) -> list[Phase]:
+        schedule = SCHEDULES[self.lr_schedule]
+        optimizer = partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
+        discriminators = ("discriminator", "class_discriminator") if self._categorical() else ("discriminator",)
+        return [
+            Phase("reconstruct", ("encoder", "decoder"), self._training_loss, optimizer, schedule=schedule),
+            Phase("discriminate", discriminators, self._discriminator_loss, adam(self.lr_d, (0.5, 0.9))),
+            Phase("regularise", ("encoder",), self._regularisation_loss, adam(self.lr_d, (0.5, 0.9))),
+        ]
+
+    def _codes(self, batch: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        return self._split_code(self.networks_["encoder"](batch))
+
+    def _training_loss(self, batch: torch.Tensor, ctx=None):
+        probs, z = self._codes(batch)
+        code = z if probs is None else torch.cat([probs, z], 1)
+        recon = self.networks_["decoder"](code)
+        if ctx is not None:  # the discriminator phase reuses these codes (detached): one encoder pass
+            ctx.cache["codes"] = (None if probs is None else probs.detach(), z.detach())
+        return self._reconstruction_error(recon, batch), {}
+
+    def _prior_pairs(self, probs, z):
+        """(discriminator, prior sample, code) for each matched part of the code."""
+        n = len(z)
+        pairs = [("discriminator", self._prior_draw("prior" if probs is None else "style_prior", n), z)]
+        if probs is not None:
+            pairs.append(("class_discriminator", self._prior_draw("prior", n), probs))
+        return pairs
+
+    def _prior_draw(self, name: str, n: int) -> torch.Tensor:
+        return self.networks_[name].sample(n)[0]
+
+    def _discriminator_loss(self, batch: torch.Tensor, ctx=None):
+        probs, z = ctx.cache["codes"] if ctx is not None and "codes" in ctx.cache else \
+            tuple(None if t is None else t.detach() for t in self._codes(batch))
+        loss, logs = 0.0, {}
+        for name, real, fake in self._prior_pairs(probs, z):
+            d = self.networks_[name]
+            loss = loss + bce_d_loss(d(real), d(fake))
+        return loss, logs
+
+    def _regularisation_loss(self, batch: torch.Tensor, ctx=None):
+        probs, z = self._codes(batch)  # fresh: the reconstruct phase has already updated the encoder
+        loss = ns_g_loss(self.networks_["discriminator"](z))
+        if probs is not None:
+            loss = loss + ns_g_loss(self.networks_["class_discriminator"](probs))
+        return self.adversarial_weight * loss, {}
+
+    # ------------------------------------------------------------------ generation and clusters
+    def _n_generation_components(self) -> int | None:
+        return self.networks_["prior"].n_components
+
+    def _generate(self, n: int, generator, component) -> torch.Tensor:
+        prior = self.networks_["prior"]
+        if self._categorical():
+            onehot, _ = prior.sample(n, generator, component=component)
+            style, _ = self.networks_["style_prior"].sample(n, generator)
+            code = torch.cat([onehot, style], 1)
+        else:
+            code, _ = prior.sample(n, generator, component=component)
+        return self._batched(code, self.networks_["decoder"], input_shape=(self._decoder_input_dim(),), name="z")
+
+    def can_cluster(self) -> bool:
+        return self.prior is not None and self.prior.n_components is not None
+
+    def _why_no_clusters(self) -> str:
+        return "its prior has no components; use prior=GaussianMixturePrior(k) or CategoricalPrior(k)"
+
+    def _cluster_log_proba(self, x: torch.Tensor) -> torch.Tensor:
+        probs, z = self._split_code(self.networks_["encoder"](x))
+        if probs is not None:
+            return probs.clamp_min(1e-30).log()
+        return self.networks_["prior"].log_responsibilities(z)
+
+    def _load_fitted(self, fitted: dict, file) -> None:
+        if isinstance(self.disc_hidden, list):
+            self.disc_hidden = tuple(self.disc_hidden)
+        super()._load_fitted(fitted, file)
