@@ -100,6 +100,16 @@ class LatentGMM(GenerativeMixin, ClusterMixin, TorchEstimator):
         self._check_is_fitted()
         return self.autoencoder_.transform(X)
 
+    def inverse_transform(self, Z):
+        """Decode codes (N, d) with the autoencoder."""
+        self._check_is_fitted()
+        return self.autoencoder_.inverse_transform(Z)
+
+    def reconstruct(self, X):
+        """The autoencoder's reconstruction of X."""
+        self._check_is_fitted()
+        return self.autoencoder_.reconstruct(X)
+
     def _codes(self, X) -> tuple[torch.Tensor, str, object]:
         self._check_is_fitted()
         kind, device = input_kind(X), (X.device if isinstance(X, torch.Tensor) else None)
