@@ -208,7 +208,7 @@ def test_duplicated_points_and_constant_feature_fit_without_nan(X, dtype, covari
 
 def test_collapse_without_regularisation_gives_advice():
     X = np.repeat(np.array([[1.0, 2.0], [3.0, 4.0]]), 10, axis=0)
-    with pytest.raises(FittingError, match="increase reg_covar, reduce n_components or scale"):
+    with pytest.raises(FittingError, match="decrease the number of components, increase reg_covar, or scale"):
         lm.GaussianMixture(2, reg_covar=0.0, random_state=0, device="cpu").fit(X)
 
 

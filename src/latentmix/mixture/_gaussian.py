@@ -66,12 +66,15 @@ def compute_precision_cholesky(covariances: torch.Tensor, covariance_type: str,
 
 
 def precision_cholesky_from_precisions(precisions: torch.Tensor, covariance_type: str) -> torch.Tensor:
-    """P with P P^T = precisions, for user-given ``precisions_init``."""
+    """P with P P^T = precisions, for user-given ``precisions_init``; upper triangular like every
+    P here (:func:`covariances_from_precision_cholesky` relies on it): with J the reversal
+    permutation, J chol(J A J) J is the upper factor of A."""
     if covariance_type in ("full", "tied"):
-        chol, info = torch.linalg.cholesky_ex(precisions)
+        flipped = precisions.flip(-1, -2)
+        chol, info = torch.linalg.cholesky_ex(flipped)
         if bool((info != 0).any()):
             raise FittingError("precisions_init is not symmetric positive definite.")
-        return chol
+        return chol.flip(-1, -2).contiguous()
     return precisions.sqrt()
 
 
@@ -291,7 +294,12 @@ def m_step(
     elif covariance_type == "tied":
         cov = (stats.sxx.sum(0) - (nk[:, None] * rel).T @ rel) / nk.sum()
     else:
-        cov = stats.sxx / nk[:, None] - rel * rel
+        second = stats.sxx / nk[:, None]
+        cov = second - rel * rel
+        # E[x^2] - mean^2 cancels: what is left below ~eps * E[x^2] is rounding, not variance.
+        # Zero it, so a collapsed component is reported as scikit-learn does (and the exact,
+        # centred pass in the EM loop recovers a variance that is tiny but real).
+        cov = torch.where(cov <= 32 * eps * second, torch.zeros_like(cov), cov)
         if covariance_type == "spherical":
             cov = cov.mean(1)
     if covariance_type in ("full", "tied"):

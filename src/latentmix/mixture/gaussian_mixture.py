@@ -13,7 +13,7 @@ from .._estimator import make_generator
 from .._validation import ArrayLike, Interval, Options
 from ..cluster._kmeans import _kmeans_plusplus, assign, lloyd
 from ..exceptions import InvalidParameterError
-from ..models._registry import register
+from ..core.registry import register
 from . import _gaussian as G
 from ._base import BaseMixture
 from ._checks import check_means, check_precisions, check_reg_matrix, check_weights
@@ -123,7 +123,7 @@ class GaussianMixture(BaseMixture):
     def _m_step(self, stats: G.SufficientStats):
         eps = torch.finfo(self._dtype).eps
         weights, means, cov = G.m_step(stats, self._reg, self.covariance_type, eps)
-        prec_chol = G.compute_precision_cholesky(cov, self.covariance_type)
+        prec_chol = G.compute_precision_cholesky(cov, self.covariance_type, self._dtype)
         return weights.to(self._dtype), means.to(self._dtype), prec_chol.to(self._dtype)
 
     def _initial_parameters(self, source: DataSource, gen: torch.Generator):
