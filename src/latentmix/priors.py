@@ -32,7 +32,7 @@ from .core.registry import register
 from .exceptions import InvalidParameterError
 from .mixture import _gaussian as G
 
-__all__ = ["Prior", "StandardNormalPrior", "GaussianMixturePrior", "CategoricalPrior", "check_prior"]
+__all__ = ["Prior", "StandardNormalPrior", "GaussianMixturePrior", "CategoricalPrior", "check_prior", "prior_from_spec"]
 
 
 def _positive_int(name: str, value, allow_none: bool = False) -> int | None:
@@ -322,3 +322,33 @@ def check_prior(prior, dim: int, *, default=StandardNormalPrior) -> Prior:
         raise InvalidParameterError(f"prior must be a latentmix.priors.Prior (e.g. GaussianMixturePrior(10)); "
                                     f"got {type(prior).__name__}")
     return prior.build(dim)
+
+
+_PRIOR_KINDS = {"normal": StandardNormalPrior, "gmm": GaussianMixturePrior, "categorical": CategoricalPrior}
+
+
+def prior_from_spec(spec) -> Prior:
+    """A prior from a command-line or TOML spec: ``"normal"``, ``"gmm:10"``, ``"categorical:10"``,
+    or a table ``{type = "gmm", n_components = 10, learnable = true, ...}``."""
+    if isinstance(spec, Prior):
+        return spec
+    if isinstance(spec, str):
+        kind, _, count = spec.partition(":")
+        options = {}
+        if count:
+            if not count.isdigit() or int(count) < 1:
+                raise InvalidParameterError(f"prior {spec!r}: the number after ':' must be a positive int")
+            options["n_classes" if kind == "categorical" else "n_components"] = int(count)
+    elif isinstance(spec, dict):
+        options = dict(spec)
+        kind = options.pop("type", None)
+    else:
+        raise InvalidParameterError(f"a prior is 'normal', 'gmm:K', 'categorical:K' or a table with 'type'; "
+                                    f"got {spec!r}")
+    if kind not in _PRIOR_KINDS:
+        raise InvalidParameterError(f"unknown prior {kind!r}; choose one of {', '.join(_PRIOR_KINDS)} "
+                                    "(e.g. gmm:10)")
+    try:
+        return _PRIOR_KINDS[kind](**options)
+    except TypeError as exc:
+        raise InvalidParameterError(f"prior {spec!r}: {exc}") from None

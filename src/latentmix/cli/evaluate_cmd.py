@@ -20,7 +20,9 @@ def evaluate_autoencoder(model, data: str, probe_samples: int | None, probe_C: f
     recon = model.reconstruct(X_test)
     result = {"test_samples": int(len(X_test)), "reconstruction_mse": metrics.mse(X_test, recon),
               "reconstruction_psnr_db": metrics.psnr(X_test, recon)}
-    if hasattr(model, "denoise"):
+    from ..models import DenoisingAutoEncoder
+
+    if isinstance(model, DenoisingAutoEncoder):
         noisy = model.corrupt(X_test, seed=0)
         result["noisy_psnr_db"] = metrics.psnr(X_test, noisy.clamp(0, 1))
         result["denoised_psnr_db"] = metrics.psnr(X_test, model.denoise(noisy))
@@ -47,12 +49,36 @@ def evaluate_generator(model, data: str, n_samples: int, seed: int) -> dict:
     fake = model.sample(n, seed=seed)
     result = {f"generation/{k}": v for k, v in metrics.evaluate_samples(X_test[:n], fake, features=data,
                                                                       seed=seed).items()}
-    if hasattr(model, "calibration_"):
-        rejected = model.sample(n, seed=seed, rejection=True)
+    for kind in _rejection_kinds(model):
+        rejected = model.sample(n, seed=seed, rejection=kind)
         drs = metrics.evaluate_samples(X_test[:n], rejected, features=data, seed=seed)
-        result.update({f"rejection/{k}": v for k, v in drs.items()})
-        result["rejection/acceptance_rate"] = model.acceptance_rate_
+        prefix = "rejection" if kind == "drs" else f"rejection_{kind}"
+        result.update({f"{prefix}/{k}": v for k, v in drs.items()})
+        result[f"{prefix}/acceptance_rate"] = model.acceptance_rate_
     return result
+
+
+def _rejection_kinds(model) -> list[str]:
+    """The rejection samplers a fitted model supports (a GAN fitted with calibration_fraction=0
+    has none)."""
+    from ..models import GAN
+
+    if not isinstance(model, GAN) or model.calibration_ is None:
+        return []
+    return ["drs"] + (["stratified"] if getattr(model, "stratified_calibration_", None) is not None else [])
+
+
+def evaluate_clusters(model, data: str) -> dict:
+    """Clustering ACC (Hungarian), NMI and ARI of ``model.predict`` on the test split."""
+    from .. import metrics
+
+    X_test, y_test = load_data(data, "test")
+    if y_test is None:
+        return {"clustering": "skipped: the data has no labels"}
+    labels = model.predict(X_test)
+    return {"clustering/acc": metrics.clustering_accuracy(y_test, labels),
+            "clustering/nmi": metrics.normalized_mutual_info(y_test, labels),
+            "clustering/ari": metrics.adjusted_rand_index(y_test, labels)}
 
 
 def _probe_C(ctx, param, value: str) -> float | str:
@@ -79,19 +105,27 @@ def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: fl
              seed: int, as_json: bool) -> None:
     """Metrics of the model in RUN on the test split; also written to RUN/evaluation.json.
 
-    Autoencoders: reconstruction MSE/PSNR, denoising PSNR, linear-probe accuracy. Generative
-    models: FD, KID, precision/recall, density/coverage, 1-NN accuracy and classifier score of
-    generated samples (and of rejection samples for GANs)."""
-    from ..models import load
+    What is measured follows what the model can do. Autoencoders (and LatentGMM): reconstruction
+    MSE/PSNR, denoising PSNR, linear-probe accuracy. Generative models: FD, KID,
+    precision/recall, density/coverage, 1-NN accuracy and classifier score of generated samples
+    (and of rejection samples for calibrated GANs). Clusterers: ACC, NMI, ARI.
+
+    \b
+    Example:
+      latentmix evaluate runs/aae --json
+    """
+    from ..models import AutoEncoder, ClusterMixin, GenerativeMixin, LatentGMM, load
 
     options = read_options(run)
     model = load(run)
     data = data or options["data"]
     result = {"run": str(run), "model": type(model).__name__, "data": data}
-    if hasattr(model, "transform"):
+    if isinstance(model, (AutoEncoder, LatentGMM)):
         result.update(evaluate_autoencoder(model, data, probe_samples, probe_C))
-    if hasattr(model, "sample"):
+    if isinstance(model, GenerativeMixin):
         result.update(evaluate_generator(model, data, n_samples, seed))
+    if isinstance(model, ClusterMixin) and model.can_cluster():
+        result.update(evaluate_clusters(model, data))
     write_json(run / "evaluation.json", result)
     if as_json:
         click.echo(json.dumps(result, indent=2))

@@ -1,9 +1,9 @@
-"""``latentmix sample RUN -n 64 [--seed S] [--rejection] [--gamma G] --out grid.png|samples.npy``:
-draw samples from the generative model of a run folder and write an image grid or the array."""
+"""``latentmix sample RUN -n 64 [--seed S] [--component K] [--rejection [drs|stratified]] [--gamma G]
+--out grid.png|samples.npy``: draw samples from the generative model of a run folder and write an
+image grid or the array. What a model can do is read from its capability mixins."""
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import click
@@ -34,24 +34,21 @@ def _write_png(samples: np.ndarray, path: Path) -> None:
 _WRITERS = {".png": _write_png, ".npy": _write_npy}
 
 
-def _sample_options(model, run: Path, seed: int | None, rejection: bool, gamma: float | None) -> dict:
+def _sample_options(model, run: Path, seed: int | None, component: int | None, rejection: str | None,
+                   gamma: float | None) -> dict:
     """The keyword arguments for ``model.sample``, or an error saying what the model cannot do."""
+    from ..models import GAN, GenerativeMixin
+
     name = type(model).__name__
-    method = getattr(model, "sample", None)
-    if not callable(method):
-        raise InvalidParameterError(f"the model in {run} is a {name}, which cannot generate samples (it has no "
-                                    "'sample' method); train a generative model such as 'gan' or 'vae'")
-    accepted = inspect.signature(method).parameters
-    options = {}
-    if seed is not None:
-        if "seed" not in accepted:
-            raise InvalidParameterError(f"--seed does not apply to {name} (its sampling is seeded at training)")
-        options["seed"] = seed
-    if rejection:
-        if "rejection" not in accepted:
+    if not isinstance(model, GenerativeMixin):
+        raise InvalidParameterError(f"the model in {run} is a {name}, which cannot generate samples; train a "
+                                    "generative model such as 'gan', 'vae', 'aae' or 'latent-gmm'")
+    options = {"seed": seed, "component": component}
+    if rejection is not None:
+        if not isinstance(model, GAN):
             raise InvalidParameterError(f"--rejection (discriminator rejection sampling) needs a GAN with a "
-                                        f"discriminator; the model in {run} is a {name}")
-        options.update(rejection=True, gamma=gamma)
+                                        f"calibrated discriminator; the model in {run} is a {name}")
+        options.update(rejection=rejection, gamma=gamma)
     return options
 
 
@@ -60,25 +57,34 @@ def _sample_options(model, run: Path, seed: int | None, rejection: bool, gamma: 
 @click.option("-n", "--n-samples", "n_samples", type=click.IntRange(min=1), default=64, show_default=True,
               help="How many samples.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed of the draw (reproducible output).")
-@click.option("--rejection", is_flag=True, help="Discriminator rejection sampling (GANs): keep what D calls real.")
+@click.option("--component", type=click.IntRange(min=0), default=None,
+              help="Generate from this mixture component only (mixture priors, latent-gmm).")
+@click.option("--rejection", type=click.Choice(["drs", "stratified"]), is_flag=False, flag_value="drs", default=None,
+              help="Rejection sampling (GANs): plain discriminator rejection (--rejection) or within the "
+                   "components of a mixture of real data (--rejection stratified).")
 @click.option("--gamma", type=float, default=None,
               help="With --rejection: higher = stricter (default: the calibrated 80th percentile).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .png (an image grid) or .npy (the samples, float32).")
-def sample(run: Path, n_samples: int, seed: int | None, rejection: bool, gamma: float | None, out: Path) -> None:
-    """Draw samples from the generative model in RUN and write a PNG grid or a .npy array."""
+def sample(run: Path, n_samples: int, seed: int | None, component: int | None, rejection: str | None,
+           gamma: float | None, out: Path) -> None:
+    """Draw samples from the generative model in RUN and write a PNG grid or a .npy array.
+
+    \b
+    Example:
+      latentmix sample runs/aae -n 64 --component 3 --out digit3.png
+      latentmix sample runs/gan -n 64 --rejection stratified --seed 0 --out grid.png
+    """
     from ..models import load
 
     writer = _WRITERS.get(out.suffix.lower())
     if writer is None:
         raise InvalidParameterError(f"--out must end in .png (an image grid) or .npy (the samples); got {out}")
-    if gamma is not None and not rejection:
+    if gamma is not None and rejection is None:
         raise InvalidParameterError("--gamma applies to discriminator rejection sampling: add --rejection")
     model = load(run)
-    options = _sample_options(model, run, seed, rejection, gamma)
+    options = _sample_options(model, run, seed, component, rejection, gamma)
     result = model.sample(n_samples, **options)
-    if isinstance(result, tuple):  # scikit-learn's convention for mixtures: (X, component labels)
-        result = result[0]
     samples = (result.detach().cpu().numpy() if isinstance(result, torch.Tensor) else np.asarray(result))
     writer(samples.astype(np.float32, copy=False), out)
     rate = getattr(model, "acceptance_rate_", None) if rejection else None

@@ -9,19 +9,46 @@ from pathlib import Path
 import click
 
 from .._io import write_json
+from ..core.persist import json_params
 from ..exceptions import InvalidParameterError
 from ._common import load_data, load_toml
 
 
+def _allowed(cls: type) -> set:
+    return set(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
 def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> tuple[type, dict, str]:
-    """Model class, constructor parameters and data name: class defaults < TOML < flags."""
-    from ..models import get_model_class
+    """Model class, constructor parameters and data name: class defaults < TOML < flags.
+
+    A composite (``latent-gmm``) takes its own options (``n_components``, ...) and passes the
+    rest, with ``autoencoder = "dae"`` naming the inner model, to the autoencoder it holds."""
+    from ..models import LatentGMM, get_model_class
     from ..models._noise import parse_noise
+    from ..priors import prior_from_spec
 
     cls = get_model_class(model)
-    allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
     params = load_toml(config) if config else {}
     data = flags.pop("data") or params.pop("data", None) or data
+    if cls is LatentGMM:
+        inner_name = params.pop("autoencoder", None) or flags.pop("autoencoder", None) or "ae"
+        own = {k: params.pop(k) for k in list(params) if k in _allowed(cls) and k != "autoencoder"}
+        if flags.get("n_components") is not None:
+            own["n_components"] = flags["n_components"]
+        if flags.get("random_state") is not None:
+            own["random_state"] = flags["random_state"]
+        if flags.get("device") is not None:
+            own["device"] = flags["device"]
+        flags = {k: v for k, v in flags.items() if k not in ("n_components", "autoencoder")}
+        given = {k: v for k, v in flags.items() if v is not None}
+        inner_flags = {"noise": None, "prior": None, **params, **given, "data": data}
+        inner_cls, inner, data = _resolve(inner_name, data, None, inner_flags)
+        return cls, {**own, "autoencoder": inner_cls(**inner)}, data
+    flags.pop("autoencoder", None)
+    if flags.get("n_components") is not None:
+        raise InvalidParameterError(f"--n-components applies to latent-gmm, not {model!r}")
+    flags.pop("n_components", None)
+    allowed = _allowed(cls)
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise InvalidParameterError(f"config file {config}: unknown option(s) {', '.join(unknown)} for "
@@ -31,6 +58,9 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
         if "noise" not in allowed:
             raise InvalidParameterError(f"--noise applies to denoising models (dae), not {model!r}")
         params["noise"], params["noise_level"] = parse_noise(noise)
+    if flags.get("prior") is not None or "prior" in params:
+        params["prior"] = prior_from_spec(flags.pop("prior") or params["prior"])
+    flags.pop("prior", None)
     for key, value in flags.items():
         if value is not None:
             if key not in allowed:
@@ -54,6 +84,11 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=None)
 @click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default=None,
               help="Learning rate over training: constant, or a cosine decay to 0 (autoencoders).")
+@click.option("--prior", default=None,
+              help="Latent prior (vae, aae, vaegan, gan): normal, gmm:K (mixture of K) or categorical:K.")
+@click.option("--n-components", type=click.IntRange(min=1), default=None,
+              help="Mixture components of latent-gmm.")
+@click.option("--autoencoder", default=None, help="The model inside latent-gmm: ae (default), dae, vae or aae.")
 @click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML file of model options; flags override it.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -64,21 +99,31 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 def train(model, data, config, out, resume, dry_run, **flags):
-    """Train MODEL (ae, dae, vae, ...) on DATA and save the run folder."""
+    """Train MODEL on DATA and save the run folder. MODEL is one of: ae, dae, vae, gan, aae
+    (adversarial autoencoder), vaegan, latent-gmm (a Gaussian mixture on an autoencoder's codes).
+
+    \b
+    Example:
+      latentmix train aae --data digits --prior gmm:10 --latent-dim 8 --epochs 30 --out runs/aae
+      latentmix train latent-gmm --data digits --autoencoder dae --n-components 10 --out runs/lg
+    """
     flags["data"] = data
     cls, params, data = _resolve(model, None, config, flags)
     out = out or Path("runs") / f"{model}-{Path(data).stem}"
-    options = {"model": model, "data": data, "params": params, "out": str(out)}
+    options = {"model": model, "data": data, "out": str(out)}
+    estimator = cls(**params)
+    resolved = json_params(estimator)
+    options.update(params={k: resolved[k] for k in params}, resolved=resolved)  # what was asked; everything
     if dry_run:
         click.echo(json.dumps(options, indent=2))
         return
-    estimator = cls(**params)
     estimator._validate_params()  # bad values fail before any data is read
     X, _ = load_data(data, "train")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "options.json", options)
-    if estimator.verbose:
+    if getattr(estimator, "verbose", 1):
         click.echo(f"training {cls.__name__} on {data} {tuple(X.shape)} -> {out}")
     estimator.fit(X, run_dir=out, resume=resume)
-    last = estimator.history_[-1] if estimator.history_ else {}
+    history = getattr(estimator, "history_", None) or getattr(getattr(estimator, "autoencoder_", None), "history_", [])
+    last = history[-1] if history else {}
     click.echo(f"done: {out} ({json.dumps({k: v for k, v in last.items() if isinstance(v, (int, float))})})")

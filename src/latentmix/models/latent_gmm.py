@@ -69,10 +69,12 @@ class LatentGMM(GenerativeMixin, ClusterMixin, TorchEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y=None, **fit_params):
-        """Train the autoencoder if needed (``fit_params`` go to its ``fit``), then the mixture
-        on its codes of X. Returns self."""
+        """Train the autoencoder if needed (``fit_params`` go to its ``fit``: ``run_dir``,
+        ``resume``, ``validation``), then the mixture on its codes of X; with ``run_dir`` the
+        whole model is saved there at the end. Returns self."""
         self._validate_params()
         ae = self.autoencoder
+        run_dir = fit_params.get("run_dir")
         if self.refit_autoencoder or not hasattr(ae, "networks_"):
             ae.fit(X, **fit_params)
         elif fit_params:
@@ -86,6 +88,8 @@ class LatentGMM(GenerativeMixin, ClusterMixin, TorchEstimator):
                                         reg_covar=self.reg_covar, random_state=self.random_state,
                                         device=self.device).fit(Z)
         self.output_kind_ = input_kind(X)
+        if run_dir is not None:
+            self.save(run_dir)  # the composite's config.json replaces the autoencoder's
         return self
 
     def _check_is_fitted(self) -> None:
