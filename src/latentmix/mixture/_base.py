@@ -102,6 +102,7 @@ class BaseMixture(DensityMixin, TorchEstimator):
 
     def _fit(self, X) -> DataSource:
         self._validate_params()
+        self._online = None  # fit starts afresh; partial_fit's running statistics are dropped
         if self._dtype is None:
             self._dtype = input_dtype(X)
         source = self._source(X, reset=True)

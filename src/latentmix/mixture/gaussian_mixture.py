@@ -12,12 +12,13 @@ from .. import _distributed as dist
 from .._estimator import make_generator
 from .._validation import ArrayLike, Interval, Options
 from ..cluster._kmeans import _kmeans_plusplus, assign, lloyd
-from ..exceptions import InvalidParameterError
 from ..core.registry import register
+from ..exceptions import InvalidParameterError
 from . import _gaussian as G
 from ._base import BaseMixture
 from ._checks import check_means, check_precisions, check_reg_matrix, check_weights
 from ._data import DataSource
+from ._online import StepwiseEMMixin
 
 __all__ = ["GaussianMixture"]
 
@@ -25,7 +26,7 @@ _INIT_SAMPLE_ROWS = 200_000  # k-means initialisation of streamed data runs on t
 
 
 @register()  # loadable by class name; not a `latentmix train` model
-class GaussianMixture(BaseMixture):
+class GaussianMixture(StepwiseEMMixin, BaseMixture):
     """Gaussian mixture model fitted by expectation-maximisation.
 
     Dempster, Laird & Rubin (1977); parameters, attributes and defaults follow
@@ -41,7 +42,10 @@ class GaussianMixture(BaseMixture):
       lambda * S0^-1 term of a MAP M-step) instead of a float added to the diagonal;
     - ``init_params`` also accepts "k-means++" and "random_from_data" (as in scikit-learn >= 1.1);
     - ``fit`` streams numpy memmaps chunk by chunk and, under ``torch.distributed``, sums the
-      sufficient statistics of every rank's shard.
+      sufficient statistics of every rank's shard;
+    - ``partial_fit(X)`` updates the model with one batch by stepwise EM (Cappe & Moulines,
+      2009), step size ``(t + 2) ** -step_size_decay`` (default 0.6, in (0.5, 1]); see
+      :mod:`latentmix.mixture._online`.
 
     numpy in -> numpy out (fitted attributes too); torch in -> torch out on the same device.
     """
@@ -54,12 +58,13 @@ class GaussianMixture(BaseMixture):
         "weights_init": [None, ArrayLike()],
         "means_init": [None, ArrayLike()],
         "precisions_init": [None, ArrayLike()],
+        "step_size_decay": [Interval(Real, 0.5, 1.0, closed="right")],
     }
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
                  precisions_init=None, random_state=None, warm_start=False, verbose=0,
-                 verbose_interval=10, device="auto", dtype=None, chunk_size=None):
+                 verbose_interval=10, device="auto", dtype=None, chunk_size=None, step_size_decay=0.6):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -77,6 +82,7 @@ class GaussianMixture(BaseMixture):
         self.device = device
         self.dtype = dtype
         self.chunk_size = chunk_size
+        self.step_size_decay = step_size_decay
 
     # ------------------------------------------------------------------ checks
     def _check_parameters(self, d: int) -> None:
