@@ -33,6 +33,13 @@ BAD = [  # (parameters, what goes wrong)
 ]
 
 
+def component_covariance(model, k, d):
+    """Component k's (d, d) covariance, whatever the covariance type."""
+    cov = model.covariances_
+    return {"full": lambda: cov[k], "tied": lambda: cov, "diag": lambda: np.diag(cov[k]),
+            "spherical": lambda: cov[k] * np.eye(d)}[model.covariance_type]()
+
+
 def errors(data, **params):
     """The exceptions scikit-learn's and latentmix's fit raise (None if one does not)."""
     found = []
@@ -123,9 +130,7 @@ def test_sample_is_scikit_learns_distribution_to_1e10(covariance_type):
     for k in range(3):
         x, y = ours.sample(200, seed=k, component=k)
         z = torch.randn(200, d, generator=torch.Generator().manual_seed(k), dtype=torch.float64).numpy()
-        cov = {"full": lambda: sk.covariances_[k], "tied": lambda: sk.covariances_,
-               "diag": lambda: np.diag(sk.covariances_[k]),
-               "spherical": lambda: sk.covariances_[k] * np.eye(d)}[covariance_type]()
+        cov = component_covariance(sk, k, d)
         expected = sk.means_[k] + z @ np.linalg.cholesky(cov).T
         np.testing.assert_allclose(x, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
         assert x.dtype == sk.sample(5)[0].dtype

@@ -6,10 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning  # latentmix's subclasses it
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
 import latentmix as lm
-from sklearn.exceptions import ConvergenceWarning  # latentmix's subclasses it
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 ATTRIBUTES = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]

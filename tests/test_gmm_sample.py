@@ -8,6 +8,13 @@ import latentmix as lm
 from latentmix.exceptions import InvalidParameterError
 
 
+def component_covariance(model, k, d):
+    """Component k's (d, d) covariance, whatever the covariance type."""
+    cov = model.covariances_
+    return {"full": lambda: cov[k], "tied": lambda: cov, "diag": lambda: np.diag(cov[k]),
+            "spherical": lambda: cov[k] * np.eye(d)}[model.covariance_type]()
+
+
 @pytest.fixture(scope="module")
 def gmm():
     rng = np.random.RandomState(0)
@@ -61,9 +68,7 @@ def test_component_samples_have_its_mean_and_covariance(gmm, covariance_type):
     for k in range(3):
         x, y = g.sample(40000, seed=k, component=k)
         assert x.shape == (40000, d) and np.all(y == k)
-        cov = {"full": lambda: g.covariances_[k], "tied": lambda: g.covariances_,
-               "diag": lambda: np.diag(g.covariances_[k]),
-               "spherical": lambda: g.covariances_[k] * np.eye(d)}[covariance_type]()
+        cov = component_covariance(g, k, d)
         np.testing.assert_allclose(x.mean(0), g.means_[k], atol=4 * np.sqrt(cov.diagonal().max() / 40000))
         np.testing.assert_allclose(np.cov(x.T), cov, atol=0.03 * np.abs(cov).max())
 
