@@ -20,12 +20,13 @@ def evaluate_autoencoder(model, data: str, probe_samples: int | None, probe_C: f
     recon = model.reconstruct(X_test)
     result = {"test_samples": int(len(X_test)), "reconstruction_mse": metrics.mse(X_test, recon),
               "reconstruction_psnr_db": metrics.psnr(X_test, recon)}
-    from ..models import DenoisingAutoEncoder
+    from ..models import DenoisingAutoEncoder, LatentGMM
 
-    if isinstance(model, DenoisingAutoEncoder):
-        noisy = model.corrupt(X_test, seed=0)
+    inner = model.autoencoder_ if isinstance(model, LatentGMM) else model  # a composite denoises with its AE
+    if isinstance(inner, DenoisingAutoEncoder):
+        noisy = inner.corrupt(X_test, seed=0)
         result["noisy_psnr_db"] = metrics.psnr(X_test, noisy.clamp(0, 1))
-        result["denoised_psnr_db"] = metrics.psnr(X_test, model.denoise(noisy))
+        result["denoised_psnr_db"] = metrics.psnr(X_test, inner.denoise(noisy))
     if y_test is not None:
         X_train, y_train = load_data(data, "train")
         if probe_samples and probe_samples < len(X_train):

@@ -58,6 +58,8 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
         if "noise" not in allowed:
             raise InvalidParameterError(f"--noise applies to denoising models (dae), not {model!r}")
         params["noise"], params["noise_level"] = parse_noise(noise)
+    if flags.get("prior") is not None and "prior" not in allowed:
+        raise InvalidParameterError(f"--prior does not apply to {model!r} (it applies to vae, aae, vaegan and gan)")
     if flags.get("prior") is not None or "prior" in params:
         params["prior"] = prior_from_spec(flags.pop("prior") or params["prior"])
     flags.pop("prior", None)
