@@ -53,6 +53,19 @@ _ARCHS = {
 _ALIASES = {"dense": "mlp", "conv": "dcgan"}  # the autoencoders' names for the same families
 
 
+#: Rejection can raise a component's share at most this many times above the generator's own
+#: share of it; a component the generator (almost) never produces cannot be restored by rejecting
+#: others without the acceptance rate collapsing (mode dropping needs training, not sampling).
+MAX_SHARE_BOOST = 10.0
+
+
+def reachable_shares(target: torch.Tensor, components: torch.Tensor, k: int) -> torch.Tensor:
+    """The target shares (k,) capped at ``MAX_SHARE_BOOST`` times the candidates' shares, renormalised."""
+    generated = torch.bincount(components, minlength=k).double() / len(components)
+    capped = torch.minimum(target.double(), MAX_SHARE_BOOST * generated)
+    return capped / capped.sum()
+
+
 @register("gan")
 class GAN(GenerativeMixin, NeuralEstimator):
     """A GAN: generator z ~ prior (``latent_dim``; default N(0, I)) -> images in [0, 1],
@@ -265,9 +278,12 @@ class GAN(GenerativeMixin, NeuralEstimator):
         self.strata_, self.stratified_calibration_ = None, None
         if len(held) >= 2 * self.strata:
             self.strata_ = FeatureStrata(self.strata, random_state=self.seed_).fit(self._features(held))
-            calibrated = self.calibration_.logits(fake_logits.double().cpu().reshape(-1))
+            # The offsets rest on the rarest component's candidates: solve them on many fresh ones.
+            fake = self._draw(max(4 * len(held), 20_000), torch.Generator().manual_seed(self.seed_ + 2))
+            calibrated = self.calibration_.logits(self._batched(fake, self._critic).double().cpu().reshape(-1))
+            components = self.strata_.assign(self._features(fake))
             self.stratified_calibration_, _ = fit_stratified(
-                calibrated, self.strata_.assign(self._features(fake)), self.strata_.shares_)
+                calibrated, components, reachable_shares(self.strata_.shares_, components, self.strata))
         return self
 
     def _features(self, x) -> torch.Tensor:
