@@ -1,0 +1,192 @@
+"""The hybrid models on the 8x8 digits: what each promises, checked so that a broken model fails.
+
+(The checks every registered model shares live in test_models_common.py.)"""
+
+import numpy as np
+import pytest
+import torch
+
+import latentmix as lm
+from latentmix.exceptions import InvalidParameterError, NotFittedError
+from latentmix.priors import CategoricalPrior, GaussianMixturePrior
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+FAST = dict(device="cpu", verbose=0, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = lm.datasets.load("digits", split="train")
+    return X, y
+
+
+# ---------------------------------------------------------------- adversarial autoencoder
+def test_aae_codes_follow_the_mixture_prior(digits):
+    X, _ = digits
+    prior = GaussianMixturePrior(10)
+    aae = lm.AdversarialAutoEncoder(8, prior=prior, epochs=30, **FAST).fit(X)
+    Z = aae.transform(X)
+    built = aae.networks_["prior"]
+    # The codes sit near the prior's modes: their mean log-density under the prior is far above
+    # that of an unregularised autoencoder's codes of the same size.
+    ae = lm.AutoEncoder(8, epochs=30, **FAST).fit(X)
+    assert float(built.log_prob(Z).mean()) > float(built.log_prob(ae.transform(X)).mean()) + 5
+    labels = aae.predict(X)
+    assert len(torch.unique(labels)) >= 8  # the codes spread over the modes, not one
+    assert prior.dim is None  # the constructor's prior is a specification, never fitted
+
+
+def test_aae_component_samples_decode_that_components_codes(digits):
+    X, _ = digits
+    aae = lm.AdversarialAutoEncoder(8, prior=GaussianMixturePrior(10), epochs=30, **FAST).fit(X)
+    for k in (0, 7):
+        x = aae.sample(200, seed=k, component=k)
+        # Re-encoded, a component's samples land mostly in that component.
+        assert float((aae.predict(x) == k).float().mean()) > 0.5
+
+
+def test_aae_categorical_form(digits):
+    X, y = digits
+    aae = lm.AdversarialAutoEncoder(6, prior=CategoricalPrior(10), epochs=20, **FAST).fit(X)
+    Z = aae.transform(X)
+    assert Z.shape == (len(X), 16)
+    torch.testing.assert_close(Z[:, :10].sum(1), torch.ones(len(X)))
+    assert torch.equal(aae.predict(X), Z[:, :10].argmax(1))
+    assert set(aae.networks_) >= {"class_discriminator", "discriminator", "style_prior"}
+    assert aae.sample(5, seed=0, component=3).shape == (5, 1, 8, 8)
+
+
+def test_aae_without_a_mixture_does_not_cluster(digits):
+    X, _ = digits
+    aae = lm.AdversarialAutoEncoder(4, epochs=1, **FAST).fit(X[:200])
+    assert not aae.can_cluster()
+    with pytest.raises(InvalidParameterError, match="GaussianMixturePrior"):
+        aae.predict(X[:5])
+
+
+# ---------------------------------------------------------------- VAE-GAN
+def test_vaegan_runs_one_forward_pass_per_step(digits):
+    X, _ = digits
+    vg = lm.VAEGAN(4, arch="dense", epochs=1, batch_size=100, **FAST)
+    calls = {"encoder": 0, "discriminator": 0}
+    original = vg._build_networks
+
+    def counted(shape):
+        nets = original(shape)
+        heads = {"encoder": nets["encoder"], "discriminator": nets["discriminator"][-1]}  # D runs as features + head
+        for name, module in heads.items():
+            module.register_forward_hook(lambda *a, name=name: calls.__setitem__(name, calls[name] + 1))
+        return nets
+
+    vg._build_networks = counted
+    vg.fit(X[:400])  # 4 steps, 3 phases each
+    assert calls == {"encoder": 4, "discriminator": 4}
+    assert {"encode/loss", "decode/loss", "discriminate/loss"} <= set(vg.history_[0])
+
+
+def test_vaegan_decoder_moves_only_by_its_own_loss(digits):
+    X, _ = digits
+    # gamma = adversarial_weight = 0: the decoder's own loss is 0, so Adam leaves it unchanged unless
+    # the encoder's loss (which runs through the decoder) leaks gradients into it.
+    vg = lm.VAEGAN(4, arch="dense", epochs=1, batch_size=100, gamma=0.0, adversarial_weight=0.0, **FAST)
+    vg.output_activation_ = "sigmoid"  # what fit finds for data in [0, 1]
+    torch.manual_seed(0)  # fit seeds with random_state before building the networks
+    initial = {k: v.clone() for k, v in vg._build_networks((1, 8, 8)).state_dict().items()}
+    vg.fit(X[:300])
+    after = vg.networks_.state_dict()
+    changed = {k.split(".")[0] for k in after if k in initial and not torch.equal(initial[k], after[k])}
+    assert changed == {"encoder", "discriminator"}
+
+
+# ---------------------------------------------------------------- LatentGMM
+def test_latent_gmm_trains_its_autoencoder_and_scores(digits):
+    X, y = digits
+    ae = lm.AutoEncoder(8, epochs=30, **FAST)
+    lg = lm.LatentGMM(ae, 10, random_state=0).fit(X)
+    assert lg.autoencoder_ is ae and hasattr(ae, "networks_")
+    Z = ae.transform(X)
+    torch.testing.assert_close(lg.score_samples(X), torch.as_tensor(lg.mixture_.score_samples(Z)))
+    assert lm.metrics.clustering_accuracy(y, lg.predict(X)) > 0.6  # k-means on pixels: ~0.67-0.8 here
+    x = lg.sample(300, seed=0, component=4)
+    assert float((lg.predict(x) == 4).float().mean()) > 0.8
+    np_lg = lm.LatentGMM(lm.AutoEncoder(8, epochs=2, **FAST), 3, random_state=0).fit(X.numpy())
+    assert isinstance(np_lg.sample(4, seed=0), np.ndarray) and isinstance(np_lg.predict(X.numpy()), np.ndarray)
+
+
+def test_latent_gmm_over_a_fitted_autoencoder_keeps_it(digits):
+    X, _ = digits
+    ae = lm.AutoEncoder(4, epochs=2, **FAST).fit(X)
+    weights = {k: v.clone() for k, v in ae.networks_.state_dict().items()}
+    lm.LatentGMM(ae, 3, random_state=0).fit(X)
+    assert all(torch.equal(v, ae.networks_.state_dict()[k]) for k, v in weights.items())
+    with pytest.raises(InvalidParameterError, match="refit_autoencoder"):
+        lm.LatentGMM(ae, 3).fit(X, resume=True)
+
+
+def test_latent_gmm_errors(digits):
+    X, _ = digits
+    with pytest.raises(NotFittedError, match="autoencoder is not fitted"):
+        lm.LatentGMM(lm.AutoEncoder(4), 3).predict(X)
+    with pytest.raises(InvalidParameterError, match="needs an autoencoder"):
+        lm.LatentGMM(n_components=3).fit(X)
+    with pytest.raises(InvalidParameterError, match="autoencoder"):
+        lm.LatentGMM(lm.GaussianMixture(3), 3).fit(X)
+    with pytest.raises(InvalidParameterError, match="more than the 5 samples"):
+        lm.LatentGMM(lm.AutoEncoder(4, epochs=1, **FAST), 10).fit(X[:5])
+
+
+# ---------------------------------------------------------------- priors in the models
+def test_a_prior_of_the_wrong_size_is_a_clear_error(digits):
+    X, _ = digits
+    for model in (lm.VAE(4, prior=GaussianMixturePrior(3, dim=5), epochs=1, **FAST),
+                  lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3, dim=5), epochs=1, **FAST),
+                  lm.GAN("mlp", latent_dim=4, prior=GaussianMixturePrior(3, dim=5), epochs=1, **FAST)):
+        with pytest.raises(InvalidParameterError, match="dim=5"):
+            model.fit(X[:50])
+
+
+def test_gan_with_a_mixture_prior_generates_per_component(digits):
+    X, _ = digits
+    gan = lm.GAN("mlp", latent_dim=8, prior=GaussianMixturePrior(4), epochs=2, **FAST).fit(X)
+    a, b = gan.sample(6, seed=0, component=1), gan.sample(6, seed=0, component=2)
+    assert a.shape == (6, 1, 8, 8) and not torch.equal(a, b)
+    torch.testing.assert_close(gan.sample(6, seed=0, component=1), a)
+
+
+def test_vade_learns_its_mixture(digits):
+    X, y = digits
+    prior = GaussianMixturePrior(10, learnable=True)
+    vae = lm.VAE(8, prior=prior, epochs=20, **FAST).fit(X)
+    learned = vae.networks_["prior"]
+    assert not torch.allclose(learned.means, GaussianMixturePrior(10, 8).means)  # trained
+    assert lm.metrics.normalized_mutual_info(y, vae.predict(X)) > 0.3
+
+
+# ---------------------------------------------------------------- stratified rejection in a GAN
+def test_stratified_rejection_restores_the_real_component_shares(digits):
+    X, _ = digits
+    gan = lm.GAN("mlp", epochs=60, lr_g=1e-3, lr_d=1e-3, ema=0.99, **FAST).fit(X)
+    target = torch.tensor(gan.stratified_calibration_.target_shares)
+
+    def shares(x):
+        return torch.bincount(gan.strata_.assign(gan._features(x)), minlength=gan.strata).double() / len(x)
+
+    plain = shares(gan.sample(2000, seed=0))
+    strat = shares(gan.sample(2000, seed=0, rejection="stratified"))
+    assert float((strat - target).abs().sum()) < 0.5 * float((plain - target).abs().sum())
+    assert float((strat - target).abs().max()) < 0.06
+
+
+# ---------------------------------------------------------------- resume
+@pytest.mark.parametrize("make", [
+    lambda e: lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), epochs=e, batch_size=64, **FAST),
+    lambda e: lm.VAEGAN(4, arch="dense", epochs=e, batch_size=64, **FAST),
+], ids=["aae", "vaegan"])
+def test_resume_gives_the_same_weights(digits, tmp_path, make):
+    X, _ = digits
+    X = X[:256]
+    straight = make(2).fit(X)
+    make(1).fit(X, run_dir=tmp_path)  # stopped after one epoch: the checkpoint holds everything
+    resumed = make(2).fit(X, run_dir=tmp_path, resume=True)
+    for k, v in straight.networks_.state_dict().items():
+        assert torch.equal(v, resumed.networks_.state_dict()[k]), k
