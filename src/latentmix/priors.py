@@ -129,14 +129,29 @@ class StandardNormalPrior(Prior):
 
 
 def _separated_means(k: int, d: int, radius: float) -> torch.Tensor:
-    """k points at distance ``radius`` from 0: +e_1..+e_d, then -e_1..-e_d (pairwise distance
-    radius * sqrt(2) or 2 * radius), then seeded random directions when k > 2d: (k, d)."""
+    """k points at distance ``radius`` from 0, as far apart as cheaply possible: (k, d).
+
+    k <= 2d: +e_1..+e_d, then -e_1..-e_d (pairwise distance radius * sqrt(2) or 2 * radius).
+    k > 2d in 2-D: evenly on the circle (the adversarial autoencoder's 2-D mixture; distance
+    2 * radius * sin(pi / k)). k > 2d otherwise: the axes, then greedy farthest-point picks among
+    4,096 seeded directions on the sphere (each new mean as far as possible from those chosen).
+    """
+    if d == 2 and k > 4:
+        angle = 2 * math.pi * torch.arange(k, dtype=torch.float64) / k
+        return (radius * torch.stack([angle.cos(), angle.sin()], 1)).float()
     eye = torch.eye(d, dtype=torch.float64)
-    axes = torch.cat([eye, -eye])[:k]
+    chosen = torch.cat([eye, -eye])[:k]
     if k > 2 * d:
-        extra = torch.randn(k - 2 * d, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-        axes = torch.cat([axes, extra / extra.norm(dim=1, keepdim=True)])
-    return (radius * axes).float()
+        pool = torch.randn(4096, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        pool = pool / pool.norm(dim=1, keepdim=True)
+        nearest = torch.cdist(pool, chosen).min(1).values  # (4096,) distance to the closest chosen mean
+        picks = []
+        for _ in range(k - 2 * d):
+            best = int(nearest.argmax())
+            picks.append(pool[best])
+            nearest = torch.minimum(nearest, (pool - pool[best]).norm(dim=1))
+        chosen = torch.cat([chosen, torch.stack(picks)])
+    return (radius * chosen).float()
 
 
 def _as_tensor(name: str, value, shape: tuple) -> torch.Tensor:
@@ -153,7 +168,8 @@ class GaussianMixturePrior(Prior):
     """A mixture of ``n_components`` Gaussians in ``dim`` dimensions.
 
     Default: equal weights, means at distance ``radius`` from 0 along distinct axes (pairwise
-    distance >= radius * sqrt(2)), isotropic ``std`` (the adversarial autoencoder's mixture
+    distance >= radius * sqrt(2) while ``n_components <= 2 * dim``; beyond that spread on the
+    circle or sphere, see ``_separated_means``), isotropic ``std`` (the adversarial autoencoder's mixture
     prior, Makhzani et al., 2015). ``means``/``covariances``/``weights`` set them explicitly
     (``covariance_type`` "diag": covariances (k, d); "full": (k, d, d)). ``learnable=True``
     makes the means, diagonal log-variances and weight logits parameters trained with the model
@@ -336,7 +352,7 @@ def prior_from_spec(spec) -> Prior:
         kind, _, count = spec.partition(":")
         options = {}
         if count:
-            if not count.isdigit() or int(count) < 1:
+            if not (count.isascii() and count.isdecimal()) or int(count) < 1:
                 raise InvalidParameterError(f"prior {spec!r}: the number after ':' must be a positive int")
             options["n_classes" if kind == "categorical" else "n_components"] = int(count)
     elif isinstance(spec, dict):
