@@ -167,3 +167,22 @@ def test_shipped_feature_extractor_config_builds_and_trains(tmp_path, capsys):
     X = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32)
     model = lm.DenoisingAutoEncoder(**{**params, "epochs": 1}, random_state=0, verbose=0).fit(X)
     assert model.transform(X).shape == (16, 256)
+
+
+@pytest.mark.parametrize("model, name", [("aae", "aae-gmm"), ("vaegan", "vaegan"), ("latent-gmm", "latent-gmm"),
+                                         ("vae", "vade")])
+def test_shipped_hybrid_configs_resolve_and_train(tmp_path, capsys, model, name):
+    """Each model family's config under configs/ resolves (dry run) and trains one epoch on digits."""
+    from pathlib import Path
+
+    import latentmix as lm
+
+    cfg = Path(__file__).resolve().parents[1] / "configs" / f"{name}.toml"
+    code, out, err = run(["train", model, "--data", "digits", "--config", str(cfg), "--dry-run"], capsys)
+    assert code == 0, err
+    resolved = json.loads(out)["resolved"]
+    assert (resolved["autoencoder"]["params"] if model == "latent-gmm" else resolved)["latent_dim"] == 16
+    code, _, err = run(["train", model, "--data", "digits", "--config", str(cfg), "--epochs", "1", "--arch", "dense",
+                        "--device", "cpu", "--verbose", "0", "--out", str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    assert isinstance(lm.load(tmp_path / "run"), lm.models.get_model_class(model))
