@@ -28,7 +28,8 @@ from ..nn import build_decoder, build_discriminator, build_encoder
 from ..priors import CategoricalPrior, Prior, StandardNormalPrior, check_prior
 from ..train import SCHEDULES, Phase, adam
 from ._mixins import ClusterMixin, GenerativeMixin
-from .autoencoder import AutoEncoder
+from ._params import declared_init, training
+from .autoencoder import AE_ARCHITECTURE, AutoEncoder
 from .gan_losses import bce_d_loss, ns_g_loss
 
 __all__ = ["AdversarialAutoEncoder"]
@@ -52,20 +53,10 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         "disc_hidden": [InstanceOf(tuple, list)],
     }
 
-    def __init__(self, latent_dim=10, *, prior=None, adversarial_weight=1.0, lr_d=2e-4, disc_hidden=(256, 256),
-                 arch="dense", hidden=None, activation="auto", batchnorm=False, dropout=0.0,
-                 output_activation="auto", loss="mse", epochs=20, batch_size=128, lr=1e-3, lr_schedule="constant",
-                 weight_decay=0.0, patience=None, checkpoint_every=None, compile=False, device="auto",
-                 random_state=None, verbose=1):
-        super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
-                         dropout=dropout, output_activation=output_activation, loss=loss, epochs=epochs,
-                         batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
-                         patience=patience, checkpoint_every=checkpoint_every, compile=compile, device=device,
-                         random_state=random_state, verbose=verbose)
-        self.prior = prior
-        self.adversarial_weight = adversarial_weight
-        self.lr_d = lr_d
-        self.disc_hidden = disc_hidden
+    tied = False  # not a parameter of this model: its decoder never shares the encoder's weights
+    __init__ = declared_init([("latent_dim", 10)], [("prior", None), ("adversarial_weight", 1.0), ("lr_d", 2e-4),
+                                                    ("disc_hidden", (256, 256)), *AE_ARCHITECTURE, ("loss", "mse"),
+                                                    *training()])
 
     # ------------------------------------------------------------------ networks
     def _categorical(self) -> bool:

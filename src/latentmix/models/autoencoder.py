@@ -14,8 +14,13 @@ from ..nn import build_decoder, build_encoder
 from ..train import SCHEDULES, Phase
 from ._neural import NeuralEstimator
 from ._noise import NOISE_TYPES, corrupt
+from ._params import declared_init, training
 
-__all__ = ["AutoEncoder", "DenoisingAutoEncoder"]
+__all__ = ["AutoEncoder", "DenoisingAutoEncoder", "AE_ARCHITECTURE"]
+
+#: The network arguments of the autoencoder family, in their constructors' order.
+AE_ARCHITECTURE = [("arch", "dense"), ("hidden", None), ("activation", "auto"), ("batchnorm", False),
+                   ("dropout", 0.0), ("output_activation", "auto")]
 
 _ARCH_PARAMS = {
     "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -51,30 +56,8 @@ class AutoEncoder(NeuralEstimator):
         "loss": [Options({"mse", "bce"})],
     }
 
-    def __init__(self, latent_dim=32, *, arch="dense", hidden=None, activation="auto", batchnorm=False,
-                 dropout=0.0, tied=False, output_activation="auto", loss="mse", epochs=20, batch_size=128,
-                 lr=1e-3, lr_schedule="constant", weight_decay=0.0, patience=None, checkpoint_every=None,
-                 compile=False, device="auto", random_state=None, verbose=1):
-        self.latent_dim = latent_dim
-        self.arch = arch
-        self.hidden = hidden
-        self.activation = activation
-        self.batchnorm = batchnorm
-        self.dropout = dropout
-        self.tied = tied
-        self.output_activation = output_activation
-        self.loss = loss
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.checkpoint_every = checkpoint_every
-        self.compile = compile
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    __init__ = declared_init([("latent_dim", 32)], [*AE_ARCHITECTURE, ("tied", False), ("loss", "mse"),
+                                                    *training()])
 
     # ------------------------------------------------------------------ networks
     def _on_fit_data(self, X: torch.Tensor) -> None:
@@ -170,17 +153,8 @@ class DenoisingAutoEncoder(AutoEncoder):
         "noise_level": [Interval(Real, 0.0, None, closed="left")],
     }
 
-    def __init__(self, latent_dim=32, *, noise="masking", noise_level=0.3, arch="dense", hidden=None,
-                 activation="auto", batchnorm=False, dropout=0.0, tied=False, output_activation="auto",
-                 loss="mse", epochs=20, batch_size=128, lr=1e-3, lr_schedule="constant", weight_decay=0.0,
-                 patience=None, checkpoint_every=None, compile=False, device="auto", random_state=None, verbose=1):
-        super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
-                         dropout=dropout, tied=tied, output_activation=output_activation, loss=loss,
-                         epochs=epochs, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule,
-                         weight_decay=weight_decay, patience=patience, checkpoint_every=checkpoint_every,
-                         compile=compile, device=device, random_state=random_state, verbose=verbose)
-        self.noise = noise
-        self.noise_level = noise_level
+    __init__ = declared_init([("latent_dim", 32)], [("noise", "masking"), ("noise_level", 0.3), *AE_ARCHITECTURE,
+                                                    ("tied", False), ("loss", "mse"), *training()])
 
     def _validate_params(self) -> None:
         super()._validate_params()

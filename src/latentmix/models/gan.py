@@ -25,6 +25,7 @@ from ..train import Phase, adam
 from ..train.checkpoint import plain_module
 from ._mixins import GenerativeMixin
 from ._neural import NeuralEstimator, as_batch_tensor
+from ._params import declared_init, training
 from ._strata import FeatureStrata
 from .gan_losses import LOSSES, PENALTIES
 from .rejection import Calibration, fit_calibration, rejection_sample
@@ -112,32 +113,11 @@ class GAN(GenerativeMixin, NeuralEstimator):
         "strata": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, arch="mlp", loss="ns", latent_dim=64, *, epochs=20, batch_size=64, lr_g=2e-4, lr_d=2e-4,
-                 betas=(0.5, 0.999), n_critic=1, spectral_norm=False, ema=None, gp_weight=10.0, hidden=None,
-                 calibration_fraction=0.1, strata=10, prior=None, device="auto", random_state=None, verbose=1,
-                 patience=None, checkpoint_every=None, compile=False):
-        self.arch = arch
-        self.loss = loss
-        self.latent_dim = latent_dim
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr_g = lr_g
-        self.lr_d = lr_d
-        self.betas = betas
-        self.n_critic = n_critic
-        self.spectral_norm = spectral_norm
-        self.ema = ema
-        self.gp_weight = gp_weight
-        self.hidden = hidden
-        self.calibration_fraction = calibration_fraction
-        self.prior = prior
-        self.strata = strata
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.patience = patience
-        self.checkpoint_every = checkpoint_every
-        self.compile = compile
+    __init__ = declared_init(
+        [("arch", "mlp"), ("loss", "ns"), ("latent_dim", 64)],
+        [("lr_g", 2e-4), ("lr_d", 2e-4), ("betas", (0.5, 0.999)), ("n_critic", 1), ("spectral_norm", False),
+         ("ema", None), ("gp_weight", 10.0), ("hidden", None), ("calibration_fraction", 0.1), ("strata", 10),
+         ("prior", None), *training(exclude=("lr", "lr_schedule", "weight_decay"), batch_size=64)])
 
     def _validate_params(self) -> None:
         super()._validate_params()

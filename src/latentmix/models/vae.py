@@ -15,7 +15,8 @@ from .._validation import InstanceOf, Interval, Options
 from ..core.registry import register
 from ..priors import Prior, check_prior
 from ._mixins import ClusterMixin, GenerativeMixin
-from .autoencoder import AutoEncoder
+from ._params import declared_init, training
+from .autoencoder import AE_ARCHITECTURE, AutoEncoder
 
 __all__ = ["VAE", "gaussian_kl"]
 
@@ -46,18 +47,9 @@ class VAE(GenerativeMixin, ClusterMixin, AutoEncoder):
         "prior": [None, InstanceOf(Prior)],
     }
 
-    def __init__(self, latent_dim=16, *, beta=1.0, likelihood="bernoulli", prior=None, arch="dense", hidden=None,
-                 activation="auto", batchnorm=False, dropout=0.0, output_activation="auto", epochs=20,
-                 batch_size=128, lr=1e-3, lr_schedule="constant", weight_decay=0.0, patience=None,
-                 checkpoint_every=None, compile=False, device="auto", random_state=None, verbose=1):
-        super().__init__(latent_dim, arch=arch, hidden=hidden, activation=activation, batchnorm=batchnorm,
-                         dropout=dropout, output_activation=output_activation, epochs=epochs,
-                         batch_size=batch_size, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
-                         patience=patience, checkpoint_every=checkpoint_every, compile=compile, device=device,
-                         random_state=random_state, verbose=verbose)
-        self.beta = beta
-        self.likelihood = likelihood
-        self.prior = prior
+    tied = False  # not a parameter of this model: its decoder never shares the encoder's weights
+    __init__ = declared_init([("latent_dim", 16)], [("beta", 1.0), ("likelihood", "bernoulli"), ("prior", None),
+                                                    *AE_ARCHITECTURE, *training()])
 
     def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
         networks = super()._build_networks(input_shape)

@@ -28,6 +28,8 @@ from .._validation import Interval
 from ..core.registry import register
 from ..nn import build_discriminator
 from ..train import Phase, adam
+from ._params import declared_init, training
+from .autoencoder import AE_ARCHITECTURE
 from .gan_losses import ns_g_loss
 from .vae import VAE
 
@@ -53,21 +55,10 @@ class VAEGAN(VAE):
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
     }
 
-    def __init__(self, latent_dim=32, *, gamma=0.01, adversarial_weight=1.0, pixel_weight=1.0, lr_d=2e-4, beta=1.0,
-                 likelihood="bernoulli", prior=None, arch="conv", hidden=None, activation="auto", batchnorm=False,
-                 dropout=0.0, output_activation="auto", epochs=20, batch_size=64, lr=2e-4, lr_schedule="constant",
-                 weight_decay=0.0, patience=None, checkpoint_every=None, compile=False, device="auto",
-                 random_state=None, verbose=1):
-        super().__init__(latent_dim, beta=beta, likelihood=likelihood, prior=prior, arch=arch, hidden=hidden,
-                         activation=activation, batchnorm=batchnorm, dropout=dropout,
-                         output_activation=output_activation, epochs=epochs, batch_size=batch_size, lr=lr,
-                         lr_schedule=lr_schedule, weight_decay=weight_decay, patience=patience,
-                         checkpoint_every=checkpoint_every, compile=compile, device=device,
-                         random_state=random_state, verbose=verbose)
-        self.gamma = gamma
-        self.adversarial_weight = adversarial_weight
-        self.pixel_weight = pixel_weight
-        self.lr_d = lr_d
+    __init__ = declared_init([("latent_dim", 32)], [
+        ("gamma", 0.01), ("adversarial_weight", 1.0), ("pixel_weight", 1.0), ("lr_d", 2e-4), ("beta", 1.0),
+        ("likelihood", "bernoulli"), ("prior", None), *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
+        *training(batch_size=64, lr=2e-4)])
 
     def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
         networks = super()._build_networks(input_shape)
