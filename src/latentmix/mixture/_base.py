@@ -115,6 +115,7 @@ class BaseMixture(DensityMixin, TorchEstimator):
         self._check_parameters(source.n_features)
         self._input_kind = "torch" if isinstance(X, torch.Tensor) else "numpy"
         self._shift = self._data_shift(source)
+        self._check_data_parameters(source)
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
         gen = make_generator(self.random_state)
@@ -163,12 +164,13 @@ class BaseMixture(DensityMixin, TorchEstimator):
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007
             previous = lower_bound
             stats = self._statistics_pass(source, params)
-            lower_bound = float(stats.log_prob / stats.n)
-            bounds.append(lower_bound)
             try:
                 new_params = self._m_step(stats)
             except FittingError:  # float rounding may be the cause: redo the sums exactly
-                new_params = self._m_step(self._statistics_pass(source, params, precise=True))
+                stats = self._statistics_pass(source, params, precise=True)
+                new_params = self._m_step(stats)
+            lower_bound = self._lower_bound(stats, new_params)
+            bounds.append(lower_bound)
             params = new_params
             if self.verbose >= 2 and n_iter % self.verbose_interval == 0:
                 print(f"  Iteration {n_iter}\t lower bound {lower_bound:.6f}")
@@ -176,6 +178,16 @@ class BaseMixture(DensityMixin, TorchEstimator):
                 converged = True
                 break
         return params, lower_bound, n_iter, converged, bounds
+
+    def _lower_bound(self, stats, new_params) -> float:
+        """Iteration's bound from the E-step's statistics and the M-step's result: here the mean
+        log-likelihood under the parameters before the M-step (the variational mixture
+        overrides it with its evidence lower bound)."""
+        return float(stats.log_prob / stats.n)
+
+    def _check_data_parameters(self, source: DataSource) -> None:
+        """Resolve parameters whose defaults come from the data (the Bayesian mixture's priors);
+        called by every fit once the shift is fixed. Nothing to do here."""
 
     def _data_shift(self, source: DataSource) -> torch.Tensor:
         """A point near the data (rank 0's first-chunk mean) that all sums are taken around,

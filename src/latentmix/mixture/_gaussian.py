@@ -121,13 +121,16 @@ class LogProbOperator:
 
 
 def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_chol: torch.Tensor,
-                     covariance_type: str) -> LogProbOperator:
-    """Per-pass constants of :func:`apply_log_prob` (weights None: unweighted densities)."""
+                     covariance_type: str, log_offset: torch.Tensor | None = None) -> LogProbOperator:
+    """Per-pass constants of :func:`apply_log_prob` (weights None: unweighted densities;
+    ``log_offset`` (k,): added to each component's score, e.g. the variational mixture's terms)."""
     k, d = means.shape
     const = log_det_cholesky(prec_chol, covariance_type, d) - 0.5 * d * math.log(2 * math.pi)
     const = const.expand(k) if const.ndim == 0 else const
     if weights is not None:
         const = const + torch.log(weights)
+    if log_offset is not None:
+        const = const + log_offset
     if covariance_type == "full":
         stacked = prec_chol.permute(1, 0, 2).reshape(d, k * d)  # (d, k*d): [P_1 | ... | P_k]
         shift = torch.einsum("kd,kde->ke", means, prec_chol).reshape(k * d)  # mu_j^T P_j, flat
