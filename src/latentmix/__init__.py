@@ -2,7 +2,7 @@
 
 from . import datasets, exceptions, metrics, priors
 from .cluster import KMeans, kmeans_plusplus
-from .mixture import GaussianMixture, select_n_components
+from .mixture import BayesianGaussianMixture, GaussianMixture, select_n_components
 from .models import (
     GAN,
     VAE,
@@ -13,6 +13,7 @@ from .models import (
     LatentGMM,
     load,
 )
+from .tasks import AnomalyDetector, DeepClustering
 
 __version__ = "0.1.0"
 
@@ -24,10 +25,13 @@ __all__ = [
     "AdversarialAutoEncoder",
     "VAEGAN",
     "LatentGMM",
+    "DeepClustering",
+    "AnomalyDetector",
     "priors",
     "load",
     "metrics",
     "GaussianMixture",
+    "BayesianGaussianMixture",
     "KMeans",
     "datasets",
     "exceptions",
