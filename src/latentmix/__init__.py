@@ -13,7 +13,6 @@ from .models import (
     LatentGMM,
     load,
 )
-from .tasks import AnomalyDetector, DeepClustering
 
 __version__ = "0.1.0"
 
@@ -25,8 +24,6 @@ __all__ = [
     "AdversarialAutoEncoder",
     "VAEGAN",
     "LatentGMM",
-    "DeepClustering",
-    "AnomalyDetector",
     "priors",
     "load",
     "metrics",
