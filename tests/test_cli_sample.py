@@ -71,7 +71,7 @@ def test_dcgan_with_a_config_file_and_colour_grid(tmp_path, capsys):
 
 @pytest.mark.parametrize("case, message", [
     ("suffix", ".png"), ("missing", "not a folder"), ("foreign", "foreign"), ("gamma", "--rejection"),
-    ("autoencoder", "cannot generate samples"), ("vae_rejection", "needs a GAN"),
+    ("autoencoder", "cannot generate samples"), ("vae_rejection", "needs a model with a discriminator"),
 ])
 def test_errors_exit_2_without_traceback(gan_run, tmp_path, capsys, case, message):
     X = lm.datasets.load("digits")[0][:64]

@@ -190,3 +190,16 @@ def test_resume_gives_the_same_weights(digits, tmp_path, make):
     resumed = make(2).fit(X, run_dir=tmp_path, resume=True)
     for k, v in straight.networks_.state_dict().items():
         assert torch.equal(v, resumed.networks_.state_dict()[k]), k
+
+
+def test_vaegan_rejection_sampling_after_calibration(digits):
+    X, _ = digits
+    vg = lm.VAEGAN(4, arch="dense", epochs=3, **FAST)
+    vg.fit(X[:1200], validation=X[1200:])
+    assert vg.calibration_ is not None and vg.strata_ is not None
+    a = vg.sample(16, seed=0, rejection="stratified")
+    assert a.shape == (16, 1, 8, 8) and 0 < vg.acceptance_rate_ <= 1
+    torch.testing.assert_close(vg.sample(16, seed=0, rejection="stratified"), a)
+    assert vg.sample(8, seed=0, rejection=True).shape == (8, 1, 8, 8)
+    with pytest.raises(InvalidParameterError, match="calibrate"):
+        lm.VAEGAN(4, arch="dense", epochs=1, **FAST).fit(X[:200]).sample(4, rejection=True)

@@ -62,9 +62,9 @@ def evaluate_generator(model, data: str, n_samples: int, seed: int) -> dict:
 def _rejection_kinds(model) -> list[str]:
     """The rejection samplers a fitted model supports (a GAN fitted with calibration_fraction=0
     has none)."""
-    from ..models import GAN
+    from ..models._rejecting import RejectionMixin
 
-    if not isinstance(model, GAN) or model.calibration_ is None:
+    if not isinstance(model, RejectionMixin) or model.calibration_ is None:
         return []
     return ["drs"] + (["stratified"] if getattr(model, "stratified_calibration_", None) is not None else [])
 

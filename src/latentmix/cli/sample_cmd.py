@@ -37,7 +37,8 @@ _WRITERS = {".png": _write_png, ".npy": _write_npy}
 def _sample_options(model, run: Path, seed: int | None, component: int | None, rejection: str | None,
                    gamma: float | None) -> dict:
     """The keyword arguments for ``model.sample``, or an error saying what the model cannot do."""
-    from ..models import GAN, GenerativeMixin
+    from ..models import GenerativeMixin
+    from ..models._rejecting import RejectionMixin
 
     name = type(model).__name__
     if not isinstance(model, GenerativeMixin):
@@ -45,9 +46,9 @@ def _sample_options(model, run: Path, seed: int | None, component: int | None, r
                                     "generative model such as 'gan', 'vae', 'aae' or 'latent-gmm'")
     options = {"seed": seed, "component": component}
     if rejection is not None:
-        if not isinstance(model, GAN):
-            raise InvalidParameterError(f"--rejection (discriminator rejection sampling) needs a GAN with a "
-                                        f"calibrated discriminator; the model in {run} is a {name}")
+        if not isinstance(model, RejectionMixin):
+            raise InvalidParameterError(f"--rejection (discriminator rejection sampling) needs a model with a "
+                                        f"discriminator (gan, vaegan); the model in {run} is a {name}")
         options.update(rejection=rejection, gamma=gamma)
     return options
 

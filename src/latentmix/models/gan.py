@@ -8,7 +8,6 @@ two declared phases, with the losses of :mod:`latentmix.models.gan_losses`, spec
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
@@ -26,10 +25,8 @@ from ..train.checkpoint import plain_module
 from ._mixins import GenerativeMixin
 from ._neural import NeuralEstimator, as_batch_tensor
 from ._params import declared_init, training
-from ._strata import FeatureStrata
+from ._rejecting import RejectionMixin
 from .gan_losses import LOSSES, PENALTIES
-from .rejection import Calibration, fit_calibration, rejection_sample
-from .stratified import StratifiedCalibration, fit_stratified, stratified_rejection_sample
 
 __all__ = ["GAN"]
 
@@ -54,21 +51,8 @@ _ARCHS = {
 _ALIASES = {"dense": "mlp", "conv": "dcgan"}  # the autoencoders' names for the same families
 
 
-#: Rejection can raise a component's share at most this many times above the generator's own
-#: share of it; a component the generator (almost) never produces cannot be restored by rejecting
-#: others without the acceptance rate collapsing (mode dropping needs training, not sampling).
-MAX_SHARE_BOOST = 10.0
-
-
-def reachable_shares(target: torch.Tensor, components: torch.Tensor, k: int) -> torch.Tensor:
-    """The target shares (k,) capped at ``MAX_SHARE_BOOST`` times the candidates' shares, renormalised."""
-    generated = torch.bincount(components, minlength=k).double() / len(components)
-    capped = torch.minimum(target.double(), MAX_SHARE_BOOST * generated)
-    return capped / capped.sum()
-
-
 @register("gan")
-class GAN(GenerativeMixin, NeuralEstimator):
+class GAN(RejectionMixin, GenerativeMixin, NeuralEstimator):
     """A GAN: generator z ~ prior (``latent_dim``; default N(0, I)) -> images in [0, 1],
     discriminator -> logit. ``prior=GaussianMixturePrior(k)`` draws the noise from a mixture, so
     ``sample(n, component=j)`` generates from one of its components.
@@ -230,7 +214,10 @@ class GAN(GenerativeMixin, NeuralEstimator):
         for b_ema, b in zip(ema.buffers(), generator.buffers(), strict=True):
             b_ema.copy_(b)
 
-    # ------------------------------------------------------------------ rejection sampling
+    # ------------------------------------------------------------------ rejection sampling (RejectionMixin)
+    def _discriminator(self) -> torch.nn.Module:
+        return self.networks_["discriminator"]
+
     def _critic(self, x: torch.Tensor) -> torch.Tensor:
         return self.networks_["discriminator"](x).reshape(-1)
 
@@ -241,57 +228,6 @@ class GAN(GenerativeMixin, NeuralEstimator):
         """n generated samples (tensor on the fitted device); z drawn on the CPU from ``generator``."""
         z = self.networks_["prior"].sample(n, generator, component=component)[0].to(self._fitted_device())
         return self._batched(z, self._sampler(), input_shape=(self.latent_dim,), name="z")
-
-    def calibrate(self, held) -> GAN:
-        """Calibrate the discriminator for rejection sampling on held-out real samples (never
-        trained on) against fresh generated ones: the logistic calibration of plain DRS, and the
-        strata of ``rejection="stratified"`` (a mixture of ``strata`` components on the top
-        principal components of the discriminator's penultimate features of the real samples,
-        and the per-component offsets that make the accepted shares match the real shares).
-        ``fit`` calls it on its held-out part; call it again to recalibrate. Returns self."""
-        self._check_is_fitted()
-        held = as_batch_tensor(held, device=self._fitted_device(), name="held", shape=self.input_shape_)
-        generator = torch.Generator().manual_seed(self.seed_ + 1)
-        fake = self._draw(max(len(held), 1000), generator)
-        real_logits, fake_logits = self._batched(held, self._critic), self._batched(fake, self._critic)
-        self.calibration_ = fit_calibration(real_logits, fake_logits)
-        self.strata_, self.stratified_calibration_ = None, None
-        if len(held) >= 2 * self.strata:
-            self.strata_ = FeatureStrata(self.strata, random_state=self.seed_).fit(self._features(held))
-            # The offsets rest on the rarest component's candidates: solve them on many fresh ones.
-            fake = self._draw(max(4 * len(held), 20_000), torch.Generator().manual_seed(self.seed_ + 2))
-            calibrated = self.calibration_.logits(self._batched(fake, self._critic).double().cpu().reshape(-1))
-            components = self.strata_.assign(self._features(fake))
-            self.stratified_calibration_, _ = fit_stratified(
-                calibrated, components, reachable_shares(self.strata_.shares_, components, self.strata))
-        return self
-
-    def _features(self, x) -> torch.Tensor:
-        """The discriminator's penultimate features (N, F) (what the strata are fitted on)."""
-        return self._batched(x, lambda b: self.networks_["discriminator"].features(b).flatten(1))
-
-    def _stratified_sample(self, draw, n: int, gamma, generator) -> tuple[torch.Tensor, float]:
-        calibration = self._require_calibration()
-        strat = getattr(self, "stratified_calibration_", None)
-        if strat is None:
-            raise InvalidParameterError("rejection='stratified' needs the strata fitted at calibration, but this "
-                                        f"GAN had fewer than {2 * self.strata} held-out samples; call "
-                                        "calibrate(held_out_real_samples)")
-        if gamma is not None:  # the offsets depend on gamma: solve them again on fresh candidates
-            x, raw = draw(max(4096, 4 * n), torch.Generator().manual_seed(self.seed_ + 2))
-            strat, _ = fit_stratified(calibration.logits(raw.double().cpu().reshape(-1)),
-                                      self.strata_.assign(self._features(x)), self.strata_.shares_, gamma=gamma)
-        out, rate, _ = stratified_rejection_sample(draw, lambda x: self.strata_.assign(self._features(x)), n,
-                                                   calibration, strat, generator=generator)
-        return out, rate
-
-    def _require_calibration(self) -> Calibration:
-        if getattr(self, "calibration_", None) is None:
-            raise InvalidParameterError(
-                "rejection=True needs a calibrated discriminator, but this GAN was fitted without held-out "
-                "data (calibration_fraction=0 or too few samples); refit with calibration_fraction > 0 or "
-                "pass validation= to fit")
-        return self.calibration_
 
     # ------------------------------------------------------------------ inference
     def _n_generation_components(self) -> int | None:
@@ -310,55 +246,15 @@ class GAN(GenerativeMixin, NeuralEstimator):
         return super().sample(n_samples, seed=seed, component=component, rejection=rejection, gamma=gamma)
 
     def _generate(self, n: int, generator, component, *, rejection=False, gamma=None) -> torch.Tensor:
-        if rejection not in (False, True, "drs", "stratified"):
-            raise InvalidParameterError(f"rejection must be False, True/'drs' or 'stratified'; got {rejection!r}")
-        if gamma is not None and (not isinstance(gamma, Real) or isinstance(gamma, bool) or not math.isfinite(gamma)):
-            raise InvalidParameterError(f"gamma must be None or a finite float; got {gamma!r}")
-        if gamma is not None and not rejection:
-            raise InvalidParameterError("gamma applies to discriminator rejection sampling: pass rejection=True")
-        if not rejection:
-            return self._draw(n, generator, component)
-
-        def draw(m: int, gen: torch.Generator | None):
-            x = self._draw(m, gen, component)
-            return x, self._batched(x, self._critic)
-
-        if rejection == "stratified":
-            out, self.acceptance_rate_ = self._stratified_sample(draw, n, gamma, generator)
-        else:
-            out, self.acceptance_rate_ = rejection_sample(draw, n, self._require_calibration(),
-                                                          gamma=gamma, generator=generator)
-        return out
-
-    def discriminator_score(self, X, calibrated: bool = True):
-        """The discriminator's logit of every sample: (N,). ``calibrated=True`` gives the
-        calibrated logit D~(x) = scale * logit + bias (an estimate of log p_data(x) / p_g(x))."""
-        calibration = self._require_calibration() if calibrated else None
-        scores = self._batched(X, self._critic)
-        return scores if calibration is None else scores * calibration.scale + calibration.bias
+        return self._generate_checked(n, generator, component, rejection, gamma)
 
     # ------------------------------------------------------------------ persistence
     def _fitted_extras(self) -> dict:
-        calibration = getattr(self, "calibration_", None)
-        strat = getattr(self, "stratified_calibration_", None)
-        return {"output_kind": getattr(self, "output_kind_", "torch"),
-                "calibration": None if calibration is None else calibration.to_dict(),
-                "stratified_calibration": None if strat is None else strat.to_dict()}
-
-    def _saved_children(self) -> dict:
-        strata = getattr(self, "strata_", None)
-        return {} if strata is None else {"strata": strata}
-
-    def _attach_children(self, children: dict) -> None:
-        self.strata_ = children.get("strata")
+        return {"output_kind": getattr(self, "output_kind_", "torch"), **self._rejection_extras()}
 
     def _restore_extras(self, extras: dict) -> None:
         self.output_kind_ = extras.get("output_kind", "torch")
-        calibration = extras.get("calibration")
-        self.calibration_ = None if calibration is None else Calibration.from_dict(calibration)
-        strat = extras.get("stratified_calibration")
-        self.stratified_calibration_ = None if strat is None else StratifiedCalibration.from_dict(strat)
-        self.acceptance_rate_ = None
+        self._restore_rejection(extras)
 
     def _load_fitted(self, fitted: dict, file: Path) -> None:
         for name in ("betas", "hidden"):  # JSON turned these tuples into lists

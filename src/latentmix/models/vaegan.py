@@ -20,7 +20,7 @@ lets the adversarial loss sharpen samples.
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
 
@@ -29,6 +29,7 @@ from ..core.registry import register
 from ..nn import build_discriminator
 from ..train import Phase, adam
 from ._params import declared_init, training
+from ._rejecting import RejectionMixin
 from .autoencoder import AE_ARCHITECTURE
 from .gan_losses import ns_g_loss
 from .vae import VAE
@@ -37,7 +38,7 @@ __all__ = ["VAEGAN"]
 
 
 @register("vaegan")
-class VAEGAN(VAE):
+class VAEGAN(RejectionMixin, VAE):
     """A VAE (any prior) trained with a discriminator on its reconstructions and samples.
 
     ``gamma``: the decoder's weight on reconstruction against the adversarial loss;
@@ -45,6 +46,11 @@ class VAEGAN(VAE):
     weight of the pixel NLL beside the discriminator-feature reconstruction; ``lr_d``: the
     discriminator's learning rate (all three optimizers are Adam with betas (0.5, 0.999)).
     Other arguments as :class:`VAE`; ``sample``, ``transform``, ``predict`` (mixture prior) too.
+
+    Its discriminator also checks what the decoder generates: after ``calibrate(held_out_real)``
+    (or ``fit(X, validation=held_out_real)``, which calls it), ``sample(n, rejection=True)`` is
+    discriminator rejection sampling and ``sample(n, rejection="stratified")`` its
+    mixture-stratified form, as for :class:`~latentmix.GAN` (``strata`` mixture components).
     """
 
     _parameter_constraints = {
@@ -53,11 +59,13 @@ class VAEGAN(VAE):
         "adversarial_weight": [Interval(Real, 0.0, None, closed="left")],
         "pixel_weight": [Interval(Real, 0.0, None, closed="left")],
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
+        "strata": [Interval(Integral, 1, None, closed="left")],
     }
 
     __init__ = declared_init([("latent_dim", 32)], [
         ("gamma", 0.01), ("adversarial_weight", 1.0), ("pixel_weight", 1.0), ("lr_d", 2e-4), ("beta", 1.0),
-        ("likelihood", "bernoulli"), ("prior", None), *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
+        ("likelihood", "bernoulli"), ("prior", None), ("strata", 10),
+        *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
         *training(batch_size=64, lr=2e-4)])
 
     def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
@@ -119,6 +127,33 @@ class VAEGAN(VAE):
         nll, kl = self._terms(batch)
         return (nll + self.beta * kl).mean()
 
-    def discriminator_score(self, X):
-        """The discriminator's logit of every sample (N,) (higher = looks more real)."""
-        return self._batched(X, lambda x: self.networks_["discriminator"](x).reshape(-1))
+    # ------------------------------------------------------------------ rejection sampling (RejectionMixin)
+    def fit(self, X, y=None, *, validation=None, run_dir=None, resume: bool = False):
+        """Train on X (see :class:`VAE`); with ``validation`` (held-out real samples) the
+        discriminator is also calibrated on it for rejection sampling. Returns self."""
+        self.calibration_, self.stratified_calibration_, self.strata_ = None, None, None
+        super().fit(X, validation=validation, run_dir=run_dir, resume=resume)
+        if validation is not None:
+            self.calibrate(validation)
+            if run_dir is not None:
+                self.save(run_dir)  # again, with the calibration
+        return self
+
+    def _discriminator(self) -> torch.nn.Module:
+        return self.networks_["discriminator"]
+
+    def _critic(self, x: torch.Tensor) -> torch.Tensor:
+        return self.networks_["discriminator"](x).reshape(-1)
+
+    def _draw(self, n: int, generator, component=None) -> torch.Tensor:
+        return VAE._generate(self, n, generator, component)
+
+    def _generate(self, n: int, generator, component, *, rejection=False, gamma=None) -> torch.Tensor:
+        return self._generate_checked(n, generator, component, rejection, gamma)
+
+    def _fitted_extras(self) -> dict:
+        return {**super()._fitted_extras(), **self._rejection_extras()}
+
+    def _restore_extras(self, extras: dict) -> None:
+        super()._restore_extras(extras)
+        self._restore_rejection(extras)
