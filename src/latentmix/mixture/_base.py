@@ -114,9 +114,10 @@ class BaseMixture(DensityMixin, TorchEstimator):
             )
         self._check_parameters(source.n_features)
         self._input_kind = "torch" if isinstance(X, torch.Tensor) else "numpy"
-        self._shift = self._data_shift(source)
-        self._check_data_parameters(source)
         do_init = not (self.warm_start and hasattr(self, "converged_"))
+        if do_init:  # a warm start keeps the frame that its parameters are stored in
+            self._shift = self._data_shift(source)
+        self._check_data_parameters(source)
         n_init = self.n_init if do_init else 1
         gen = make_generator(self.random_state)
         best = None
