@@ -13,6 +13,7 @@ from .models import (
     LatentGMM,
     load,
 )
+from .tasks import AnomalyDetector, DeepClustering
 
 __version__ = "0.1.0"
 
@@ -24,6 +25,8 @@ __all__ = [
     "AdversarialAutoEncoder",
     "VAEGAN",
     "LatentGMM",
+    "DeepClustering",
+    "AnomalyDetector",
     "priors",
     "load",
     "metrics",
