@@ -152,7 +152,8 @@ class DeepClustering(ClusterMixin, TorchEstimator):
             likelihood = "bernoulli" if in_unit else "gaussian"
         hidden = resolve_hidden(self.hidden, arch, shape)
         return build_autoencoder(kind, latent_dim=self.latent_dim, arch=arch, hidden=hidden, noise="masking",
-                                 noise_level=self.noise_level, prior=prior, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, random_state=seed, device=self.device,
+                                 noise_level=self.noise_level, prior=prior, epochs=self.epochs,
+                                 batch_size=self.batch_size, lr=self.lr, random_state=seed, device=self.device,
                                  verbose=self.verbose, likelihood=likelihood)
 
     def _mixture(self, **kwargs) -> GaussianMixture:
