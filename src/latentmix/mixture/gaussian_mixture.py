@@ -240,7 +240,7 @@ class GaussianMixture(StepwiseEMMixin, BaseMixture):
         self._check_is_fitted()
         n = self._check_sample_args(n_samples, seed, generator, component)
         gen = self._sample_generator_for(seed, generator)
-        weights, means, _ = self._params
+        weights, means = self._params[0], self._params[1]  # (a subclass may keep more params)
         if component is None:
             labels = torch.multinomial(weights.double().cpu(), n, replacement=True, generator=gen).sort().values
         else:
