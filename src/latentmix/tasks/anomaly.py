@@ -54,7 +54,7 @@ def _check_contamination(value) -> float:
     return float(value)
 
 
-@register("detector")
+@register()  # loadable by class name; `latentmix fit-detector` trains it
 class AnomalyDetector(OutlierMixin, TorchEstimator):
     """An unsupervised detector for images (N, C, H, W) or tables (N, F), trained on (mostly) normal data.
 

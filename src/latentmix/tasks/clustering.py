@@ -44,7 +44,7 @@ __all__ = ["DeepClustering", "CLUSTERING_METHODS"]
 CLUSTERING_METHODS = ("latent-gmm", "manifold", "aae", "vade")
 
 
-@register("deep-clustering")
+@register()  # loadable by class name; not a `latentmix train` alias (`latentmix cluster` trains it)
 class DeepClustering(ClusterMixin, TorchEstimator):
     """Cluster images (N, C, H, W) or a table (N, F) into ``n_clusters`` groups.
 
