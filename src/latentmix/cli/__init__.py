@@ -11,8 +11,10 @@ import sys
 import click
 
 from ..exceptions import LatentmixError
+from .cluster_cmd import cluster
 from .datasets_cmd import datasets
 from .demo_cmd import demo
+from .detect_cmd import detect, fit_detector
 from .encode_cmd import encode
 from .evaluate_cmd import evaluate
 from .sample_cmd import sample
@@ -25,7 +27,7 @@ def cli() -> None:
     """latentmix: autoencoders, GANs, Gaussian mixtures and their hybrids."""
 
 
-for command in (datasets, demo, train, evaluate, encode, sample):
+for command in (datasets, demo, train, evaluate, encode, sample, cluster, fit_detector, detect):
     cli.add_command(command)
 
 

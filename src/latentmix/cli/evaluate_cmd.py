@@ -82,6 +82,24 @@ def evaluate_clusters(model, data: str) -> dict:
             "clustering/ari": metrics.adjusted_rand_index(y_test, labels)}
 
 
+def evaluate_outliers(model, data: str, normal_class) -> dict:
+    """An outlier detector on the test split: the share it flags and, when the rows' outlier truth
+    is known (the run's normal class, or 0/1 labels), AUROC, average precision and
+    precision/recall at its threshold."""
+    import numpy as np
+
+    from .detect_cmd import outlier_metrics, outlier_truth
+
+    X_test, y_test = load_data(data, "test")
+    scores = np.asarray(model.decision_function(X_test), dtype=np.float64)
+    labels = (scores > model.threshold_).astype(int)
+    truth = outlier_truth(y_test, normal_class)
+    if truth is None:
+        return {"outlier/flagged_rate": float(labels.mean()),
+                "outlier/auroc": "skipped: no outlier truth (train with --normal-class, or 0/1 labels)"}
+    return {f"outlier/{k}": v for k, v in outlier_metrics(truth, scores, labels).items()}
+
+
 def _probe_C(ctx, param, value: str) -> float | str:
     from ..metrics.probe import check_C
 
@@ -109,13 +127,15 @@ def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: fl
     What is measured follows what the model can do. Autoencoders (and LatentGMM): reconstruction
     MSE/PSNR, denoising PSNR, linear-probe accuracy. Generative models: FD, KID,
     precision/recall, density/coverage, 1-NN accuracy and classifier score of generated samples
-    (and of rejection samples for calibrated GANs). Clusterers: ACC, NMI, ARI.
+    (and of rejection samples for calibrated GANs). Clusterers: ACC, NMI, ARI. Outlier detectors:
+    AUROC, average precision, precision/recall at the threshold (the run's --normal-class is the
+    inliers' class).
 
     \b
     Example:
       latentmix evaluate runs/aae --json
     """
-    from ..models import AutoEncoder, ClusterMixin, GenerativeMixin, LatentGMM, load
+    from ..models import AutoEncoder, ClusterMixin, GenerativeMixin, LatentGMM, OutlierMixin, load
 
     options = read_options(run)
     model = load(run)
@@ -127,6 +147,8 @@ def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: fl
         result.update(evaluate_generator(model, data, n_samples, seed))
     if isinstance(model, ClusterMixin) and model.can_cluster():
         result.update(evaluate_clusters(model, data))
+    if isinstance(model, OutlierMixin):
+        result.update(evaluate_outliers(model, data, options.get("normal_class")))
     write_json(run / "evaluation.json", result)
     if as_json:
         click.echo(json.dumps(result, indent=2))
