@@ -12,6 +12,7 @@ from .._io import write_json
 from ..core.persist import json_params
 from ..exceptions import InvalidParameterError
 from ._common import load_data, load_toml
+from .report_cmd import quiet, report_after_training
 
 
 def _allowed(cls: type) -> set:
@@ -100,7 +101,8 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
-def train(model, data, config, out, resume, dry_run, **flags):
+@click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
+def train(model, data, config, out, resume, dry_run, no_report, **flags):
     """Train MODEL on DATA and save the run folder. MODEL is one of: ae, dae, vae, gan, aae
     (adversarial autoencoder), vaegan, latent-gmm (a Gaussian mixture on an autoencoder's codes).
 
@@ -108,8 +110,11 @@ def train(model, data, config, out, resume, dry_run, **flags):
     Example:
       latentmix train aae --data digits --prior gmm:10 --latent-dim 8 --epochs 30 --out runs/aae
       latentmix train latent-gmm --data digits --autoencoder dae --n-components 10 --out runs/lg
+      latentmix --quiet train gan --data digits --epochs 5 --no-report
     """
     flags["data"] = data
+    if quiet() and flags["verbose"] is None:
+        flags["verbose"] = 0  # --quiet: no progress bar
     cls, params, data = _resolve(model, None, config, flags)
     out = out or Path("runs") / f"{model}-{Path(data).stem}"
     options = {"model": model, "data": data, "out": str(out)}
@@ -123,9 +128,12 @@ def train(model, data, config, out, resume, dry_run, **flags):
     X, _ = load_data(data, "train")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "options.json", options)
-    if getattr(estimator, "verbose", 1):
+    if getattr(estimator, "verbose", 1) and not quiet():
         click.echo(f"training {cls.__name__} on {data} {tuple(X.shape)} -> {out}")
     estimator.fit(X, run_dir=out, resume=resume)
     history = getattr(estimator, "history_", None) or getattr(getattr(estimator, "autoencoder_", None), "history_", [])
     last = history[-1] if history else {}
-    click.echo(f"done: {out} ({json.dumps({k: v for k, v in last.items() if isinstance(v, (int, float))})})")
+    page = None if no_report else report_after_training(out, estimator)  # a failure is a warning, not an error
+    if not quiet():
+        click.echo(f"done: {out} ({json.dumps({k: v for k, v in last.items() if isinstance(v, (int, float))})})"
+                   + (f"\nreport: {page}" if page else ""))
