@@ -169,3 +169,32 @@ def test_outlier_truth_from_binary_labels_or_the_normal_class():
     assert outlier_truth(y, {"normal_class": 1}).tolist() == [1, 0, 1, 0]
     assert outlier_truth(np.array([0, 1, 1]), {}).tolist() == [0, 1, 1]
     assert outlier_truth(y, {}) is None and outlier_truth(None, {"normal_class": 0}) is None
+
+
+def test_image_rows_draws_grey_colour_and_table_rows(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from latentmix.report import figures
+
+    rng = np.random.default_rng(0)
+    for name, shape in [("grey", (6, 1, 8, 8)), ("colour", (6, 3, 12, 12)), ("table", (6, 5))]:
+        a = rng.random(shape)
+        path = figures.image_rows([("input", a), ("reconstruction", a * 0.5)], tmp_path / f"{name}.png")
+        with Image.open(path) as image:
+            assert image.format == "PNG" and image.size[0] > 100
+    with Image.open(tmp_path / "colour.png") as image:
+        assert (255, 255, 255) in {c for _, c in image.convert("RGB").getcolors(1 << 20)}  # white gaps, not black
+
+
+def test_report_of_a_model_saved_from_python_without_options(tmp_path):
+    import numpy as np
+
+    import latentmix as lm
+    from latentmix.report import write_report
+
+    X = np.random.default_rng(0).random((64, 10)).astype(np.float32)
+    model = lm.AutoEncoder(latent_dim=2, epochs=1, device="cpu", random_state=0, verbose=0).fit(X)
+    model.save(tmp_path / "run")
+    text = write_report(tmp_path / "run").read_text(encoding="utf-8")
+    assert "does not name its data" in text and "AutoEncoder on unknown data" in text

@@ -35,7 +35,7 @@ def _save(fig, path: Path) -> Path:
 def _strip(images: np.ndarray, pad: int = 1) -> np.ndarray:
     """Images (n, c, h, w) in [0, 1] side by side with a ``pad``-pixel white gap: (h, n*(w+pad)-pad, c)."""
     n, c, h, w = images.shape
-    canvas = np.zeros((h, n * (w + pad) - pad, c))  # 0 = white under gray_r
+    canvas = np.full((h, n * (w + pad) - pad, c), 0.0 if c == 1 else 1.0)  # white: 0 under gray_r, 1 in colour
     for i, image in enumerate(images):
         canvas[:, i * (w + pad): i * (w + pad) + w] = image.transpose(1, 2, 0)
     return canvas
@@ -54,9 +54,10 @@ def image_rows(rows: list[tuple[str, np.ndarray]], path: Path, title: str | None
     scale = min(0.12, 11.0 / width_units)  # inches per pixel; at most ~11 in wide
     fig = _figure(1.8 + width_units * scale, 0.3 + max(height_units * scale, 0.45 * len(rows)) + 0.3 * bool(title))
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+    shared = Normalize(min(a.min() for a in arrays), max(a.max() for a in arrays))  # one colour scale for tables
     for ax, (label, _), a in zip(axes, rows, arrays, strict=True):
-        if tables:
-            ax.imshow(a, aspect="auto", cmap="viridis", interpolation="nearest")
+        if tables:  # one line per sample, one column per feature
+            ax.imshow(a, aspect="auto", cmap="viridis", norm=shared, interpolation="nearest")
         elif a.shape[1] == 1:
             ax.imshow(_strip(a.clip(0, 1))[..., 0], cmap="gray_r", norm=Normalize(0, 1), interpolation="nearest")
         else:
