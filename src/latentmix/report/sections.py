@@ -150,17 +150,26 @@ def _full_covariances(cov: np.ndarray, kind: str, k: int, d: int) -> np.ndarray:
     return cov[:, None, None] * np.eye(d)  # spherical
 
 
+def _mixture_parameters(gm) -> tuple[np.ndarray, np.ndarray]:
+    means = _np(gm.means_).astype(np.float64)
+    k, d = means.shape
+    return means, _full_covariances(_np(gm.covariances_).astype(np.float64), gm.covariance_type, k, d)
+
+
 def mixture_in_latent_space(model) -> tuple[np.ndarray, np.ndarray] | None:
     """(means (k, d), covariances (k, d, d)) of the Gaussian mixture in the model's code space:
-    a LatentGMM's fitted mixture, or a Gaussian-mixture prior; None when there is none."""
+    a LatentGMM's fitted mixture, or a Gaussian-mixture prior, or the one a DeepClustering
+    clusters the codes with; None when there is none (or it lives in another space)."""
     from ..models import AutoEncoder, LatentGMM
     from ..priors import GaussianMixturePrior
+    from ..tasks import DeepClustering
 
+    if isinstance(model, DeepClustering):  # "manifold" fits its mixture on an embedding, not on the codes
+        if model.clusterer_ == "mixture" and model.mixture_ is not None:
+            return _mixture_parameters(model.mixture_)
+        return mixture_in_latent_space(model.autoencoder_) if model.clusterer_ == "prior" else None
     if isinstance(model, LatentGMM):
-        gm = model.mixture_
-        means = _np(gm.means_).astype(np.float64)
-        k, d = means.shape
-        return means, _full_covariances(_np(gm.covariances_).astype(np.float64), gm.covariance_type, k, d)
+        return _mixture_parameters(model.mixture_)
     prior = model.networks_["prior"] if isinstance(model, AutoEncoder) and "prior" in model.networks_ else None
     if not isinstance(prior, GaussianMixturePrior):
         return None
@@ -209,7 +218,8 @@ def latent_space(c: Context) -> Section | None:
     path = figures.latent_scatter(points, colourings or [("codes", None)], c.run_dir / "latent.png", labels, ellipses)
     caption = f"Codes of {len(c.X)} test rows, shown on {how}."
     if ellipses is not None:
-        caption += " Ellipses: 2-sigma contours of the mixture's components in the same projection."
+        caption += (" Ellipses: 2-sigma contours of the mixture's components in the same projection (ellipse k,"
+                    " in the colour of cluster k, is component k).")
     return Section("latent", "Latent space", [Figure(path, caption, "scatter plot of the codes in 2-D")])
 
 
