@@ -12,9 +12,9 @@ import pytest
 import torch
 
 import latentmix as lm
+from latentmix.core.persist import json_params
 from latentmix.exceptions import CheckpointError, DataError, InvalidParameterError, NotFittedError
 from latentmix.models import ClusterMixin, GenerativeMixin, get_model_class, model_names
-from latentmix.core.persist import json_params
 from latentmix.models._neural import NeuralEstimator
 from latentmix.priors import GaussianMixturePrior
 
