@@ -8,7 +8,8 @@ latentmix's frozen Fashion-MNIST classifier: FD, KID, precision/recall, density/
 1-NN accuracy, classifier score, the acceptance rate, and how far the samples' class shares
 (by the classifier) are from uniform.
 
-    OMP_NUM_THREADS=1 python benchmarks/stratified_rejection.py benchmarks/out/models/dcgan-ns benchmarks/out/models/dcgan-hinge
+    OMP_NUM_THREADS=1 python benchmarks/stratified_rejection.py \
+        benchmarks/out/models/dcgan-ns benchmarks/out/models/dcgan-hinge
 """
 
 from __future__ import annotations
