@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..exceptions import CheckpointError, InvalidParameterError
 
-__all__ = ["load_data", "read_options", "load_toml"]
+__all__ = ["load_data", "read_options", "load_toml", "estimator_options"]
 
 
 def load_data(name: str, split: str):
@@ -46,3 +46,19 @@ def load_toml(path: Path) -> dict:
         raise InvalidParameterError(f"cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidParameterError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def estimator_options(cls: type, config, flags: dict) -> dict:
+    """Constructor parameters of ``cls``: the TOML ``config`` (unknown keys are an error naming
+    the allowed ones), overridden by the flags that were given; ``verbose`` defaults to 1."""
+    import inspect
+
+    allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    params = load_toml(config) if config else {}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InvalidParameterError(f"config file {config}: unknown option(s) {', '.join(unknown)} for "
+                                    f"{cls.__name__}; allowed: {', '.join(sorted(allowed))}")
+    params.update({k: v for k, v in flags.items() if v is not None})
+    params.setdefault("verbose", 1)
+    return params

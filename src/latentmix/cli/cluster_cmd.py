@@ -4,7 +4,6 @@ central samples for images)."""
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import numpy as np
 
 from .._io import write_json
 from ..core.persist import json_params
-from ..exceptions import InvalidParameterError
-from ._common import load_data, load_toml
+from ._common import estimator_options, load_data
 
 
 def cluster_metrics(y, labels) -> dict:
@@ -70,14 +68,7 @@ def cluster(data, split, config, out, dry_run, **flags):
     """
     from ..tasks import DeepClustering
 
-    allowed = set(inspect.signature(DeepClustering.__init__).parameters) - {"self"}
-    params = load_toml(config) if config else {}
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise InvalidParameterError(f"config file {config}: unknown option(s) {', '.join(unknown)} for "
-                                    f"DeepClustering; allowed: {', '.join(sorted(allowed))}")
-    params.update({k: v for k, v in flags.items() if v is not None})
-    params.setdefault("verbose", 1)
+    params = estimator_options(DeepClustering, config, flags)
     out = out or Path("runs") / f"cluster-{Path(data).stem}"
     model = DeepClustering(**params)
     resolved = json_params(model)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 from .._io import atomic_write, write_json
 from ..core.persist import json_params
 from ..exceptions import DataError, InvalidParameterError
-from ._common import load_data, load_toml
+from ._common import estimator_options, load_data
 
 
 def outlier_truth(y, normal_class) -> np.ndarray | None:
@@ -75,14 +74,7 @@ def fit_detector(data, normal_class, config, out, dry_run, **flags):
     """
     from ..tasks import AnomalyDetector
 
-    allowed = set(inspect.signature(AnomalyDetector.__init__).parameters) - {"self"}
-    params = load_toml(config) if config else {}
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise InvalidParameterError(f"config file {config}: unknown option(s) {', '.join(unknown)} for "
-                                    f"AnomalyDetector; allowed: {', '.join(sorted(allowed))}")
-    params.update({k: v for k, v in flags.items() if v is not None})
-    params.setdefault("verbose", 1)
+    params = estimator_options(AnomalyDetector, config, flags)
     out = out or Path("runs") / f"detector-{Path(data).stem}"
     model = AnomalyDetector(**params)
     resolved = json_params(model)

@@ -217,7 +217,8 @@ class BaseMixture(DensityMixin, TorchEstimator):
                 "n_iter": self.n_iter_, "lower_bound": self.lower_bound_, "lower_bounds": self.lower_bounds_,
                 "input_kind": self._input_kind}
 
-    def _load_fitted(self, fitted: dict, file) -> None:
+    def _load_common(self, fitted: dict, file) -> dict:
+        """Restore what every mixture saves (dtype, shift, bookkeeping); returns the tensors."""
         from ..core.persist import load_tensors
 
         t = load_tensors(file, self._device)
@@ -228,6 +229,10 @@ class BaseMixture(DensityMixin, TorchEstimator):
         self.n_features_in_ = fitted["n_features_in"]
         self.n_iter_, self.lower_bound_ = fitted["n_iter"], fitted["lower_bound"]
         self.lower_bounds_ = fitted.get("lower_bounds", [])
+        return t
+
+    def _load_fitted(self, fitted: dict, file) -> None:
+        t = self._load_common(fitted, file)
         self._set_fitted([t[k].to(self._dtype) for k in ("weights", "means", "precisions_cholesky")])
         self.converged_ = fitted["converged"]
 

@@ -275,16 +275,7 @@ class BayesianGaussianMixture(BaseMixture):
                 "mean_precision_prior": p.mean_precision, "degrees_of_freedom_prior": p.degrees_of_freedom}
 
     def _load_fitted(self, fitted: dict, file) -> None:
-        from ..core.persist import load_tensors
-
-        t = load_tensors(file, self._device)
-        if self._dtype is None:  # dtype=None followed the training data: keep its dtype
-            self._dtype = t["weights"].dtype
-        self._shift = t["shift"].to(self._dtype)
-        self._input_kind = fitted["input_kind"]
-        self.n_features_in_ = fitted["n_features_in"]
-        self.n_iter_, self.lower_bound_ = fitted["n_iter"], fitted["lower_bound"]
-        self.lower_bounds_ = fitted.get("lower_bounds", [])
+        t = self._load_common(fitted, file)
         self._prior = V.Prior(float(fitted["weight_concentration_prior"]), float(fitted["mean_precision_prior"]),
                               t["mean_prior"].double(), float(fitted["degrees_of_freedom_prior"]),
                               t["covariance_prior"].double())
