@@ -6,9 +6,9 @@ import datetime
 from pathlib import Path
 
 from . import html
-from .sections import SECTION_BUILDERS, Context, load_rows, metrics_rows, read_json
+from .sections import SECTION_BUILDERS, Context, load_rows, metrics_rows, read_json, score_section
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "write_scores_report"]
 
 
 def write_report(run_dir: str | Path, model=None, *, data: str | None = None, max_rows: int = 300) -> Path:
@@ -50,3 +50,31 @@ def write_report(run_dir: str | Path, model=None, *, data: str | None = None, ma
                        date=now.strftime("%Y-%m-%d %H:%M %Z"), overview=overview,
                        metrics=metrics_rows(run_dir, context.facts), sections=sections,
                        notes=[note] if note else [])
+
+
+def write_scores_report(folder: str | Path, scores, threshold: float, truth=None, *, model=None, run=None,
+                        data: str | None = None, metrics: dict | None = None) -> Path:
+    """The report of a detector's scores on some rows (``latentmix detect``): ``folder/report.html``
+    with the score histogram and the ``threshold``, the ROC curve where the true 0/1 outliers
+    ``truth`` are known, and the ``metrics`` table; returns the page's path."""
+    import numpy as np
+
+    from .. import __version__
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    facts: dict = {}
+    section = score_section(folder, np.asarray(scores, dtype=np.float64), float(threshold),
+                            None if truth is None else np.asarray(truth).astype(int), facts, rows="rows scored",
+                            threshold_note="the detector's, or the one asked for with --contamination")
+    name = type(model).__name__ if model is not None else "detector"
+    rows = [("latentmix detect", k, v) for k, v in (metrics or {}).items()
+            if k not in ("run", "data", "split", "out", "report")]
+    rows += [("this report", k, v) for k, v in facts.items()]
+    overview = {"model": name, "run folder": str(Path(run).resolve()) if run else "unknown",
+                "data": data or "unknown", "rows scored": int(np.size(scores))}
+    now = datetime.datetime.now().astimezone()
+    return html.render(folder / "report.html", title=f"{name} scores on {data or 'unknown data'}",
+                       meta=f"latentmix detect report of {run}", run=str(run), version=__version__,
+                       date=now.strftime("%Y-%m-%d %H:%M %Z"), overview=overview, metrics=rows,
+                       sections=[section], notes=[])

@@ -16,7 +16,8 @@ import torch
 
 from . import figures
 
-__all__ = ["Figure", "Section", "Context", "SECTION_BUILDERS", "metrics_rows", "load_rows", "read_json"]
+__all__ = ["Figure", "Section", "Context", "SECTION_BUILDERS", "metrics_rows", "load_rows", "read_json",
+           "score_section"]
 
 
 @dataclass
@@ -235,26 +236,46 @@ def outlier_truth(y: np.ndarray | None, options: dict) -> np.ndarray | None:
     return y.astype(int) if set(np.unique(y).tolist()) == {0, 1} else None
 
 
+def score_section(folder: Path, scores: np.ndarray, threshold: float, truth: np.ndarray | None, facts: dict,
+                  rows: str = "test rows", threshold_note: str = "set on the training data") -> Section:
+    """The outlier-score section: the histogram of ``scores`` with the ``threshold`` (split into
+    normal / outlier where ``truth`` is known) and the ROC curve where both kinds are present."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    section = Section("outliers", "Outlier scores")
+    path = figures.score_histogram(scores, threshold, Path(folder) / "scores.png", truth)
+    flagged = float((scores > threshold).mean())
+    section.figures.append(Figure(path, f"Scores of {len(scores)} {rows}; {flagged:.1%} are above the threshold "
+                                        f"{threshold:.4g} ({threshold_note}).", "histogram of outlier scores"))
+    if truth is not None and 0 < truth.sum() < len(truth):
+        path, auc = figures.roc_curve(scores, truth, Path(folder) / "roc.png")
+        facts["roc_auc"] = auc
+        section.figures.append(Figure(path, f"ROC curve against the known outliers: AUC {auc:.3f}.", "ROC curve"))
+    else:
+        section.notes.append("no outlier labels for these rows: no ROC curve")
+    return section
+
+
 def outliers(c: Context) -> Section | None:
     from ..models import OutlierMixin
 
     if not isinstance(c.model, OutlierMixin) or c.X is None:
         return None
     scores = _np(c.model.decision_function(c.X)).astype(np.float64).ravel()
-    threshold = float(c.model.threshold_)
-    truth = outlier_truth(c.y, c.options)
-    section = Section("outliers", "Outlier scores")
-    path = figures.score_histogram(scores, threshold, c.run_dir / "scores.png", truth)
-    flagged = float((scores > threshold).mean())
-    section.figures.append(Figure(path, f"Scores of {len(scores)} test rows; {flagged:.1%} are above the threshold "
-                                        f"{threshold:.4g} (set on the training data).", "histogram of outlier scores"))
-    if truth is not None and 0 < truth.sum() < len(truth):
-        path, auc = figures.roc_curve(scores, truth, c.run_dir / "roc.png")
-        c.facts["roc_auc"] = auc
-        section.figures.append(Figure(path, f"ROC curve against the known outliers: AUC {auc:.3f}.", "ROC curve"))
-    else:
-        section.notes.append("no outlier labels for these rows: no ROC curve")
-    return section
+    return score_section(c.run_dir, scores, float(c.model.threshold_), outlier_truth(c.y, c.options), c.facts)
+
+
+# ---------------------------------------------------------------------------- clusters
+def cluster_grid(c: Context) -> Section | None:
+    """``clusters.png`` of a ``latentmix cluster`` run (each row: the training samples nearest one
+    cluster's centre), when the run folder has it."""
+    from ..tasks import DeepClustering
+
+    path = c.run_dir / "clusters.png"
+    if not isinstance(c.model, DeepClustering) or not path.is_file():
+        return None
+    caption = (f"Each row: the samples nearest one cluster's centre (row k = cluster k, "
+               f"{c.model.n_clusters} clusters), from the rows the model was fitted on.")
+    return Section("clusters", "Clusters", [Figure(path, caption, "one row of images per cluster")])
 
 
 # ---------------------------------------------------------------------------- training
@@ -321,4 +342,4 @@ def metrics_rows(run_dir: Path, facts: dict) -> list[tuple[str, str, object]]:
     return rows
 
 
-SECTION_BUILDERS = (reconstruction, denoising, samples, latent_space, outliers, loss_curves)
+SECTION_BUILDERS = (reconstruction, denoising, samples, cluster_grid, latent_space, outliers, loss_curves)
