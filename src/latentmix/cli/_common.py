@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import math
 import sys
 from pathlib import Path
 
+import click
+
 from ..exceptions import CheckpointError, InvalidParameterError
 
-__all__ = ["load_data", "read_options", "load_toml", "estimator_options"]
+__all__ = ["load_data", "read_options", "load_toml", "estimator_options", "quiet", "say", "config_option",
+           "json_option", "to_json"]
+
+
+def quiet() -> bool:
+    """Whether the global ``--quiet`` was given (``latentmix --quiet CMD`` or ``CMD ... --quiet``)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("quiet"))
+
+
+def say(message: str) -> None:
+    """A progress or summary line on stdout, unless ``--quiet``."""
+    if not quiet():
+        click.echo(message)
 
 
 def load_data(name: str, split: str):
@@ -60,5 +78,90 @@ def estimator_options(cls: type, config, flags: dict) -> dict:
         raise InvalidParameterError(f"config file {config}: unknown option(s) {', '.join(unknown)} for "
                                     f"{cls.__name__}; allowed: {', '.join(sorted(allowed))}")
     params.update({k: v for k, v in flags.items() if v is not None})
-    params.setdefault("verbose", 1)
+    params.setdefault("verbose", 0 if quiet() else 1)  # --quiet: no progress bars
     return params
+
+
+# ---------------------------------------------------------------------------- --config FILE.toml
+def _config_keys(command: click.Command) -> dict[str, str]:
+    """TOML key -> parameter name: an option's long names (``--probe-c`` -> ``probe_c``), an
+    argument's name (``run``); ``-`` and ``_`` are the same in a key."""
+    keys = {}
+    for param in command.params:
+        if param.name in ("config", "help") or not param.expose_value:
+            continue
+        if isinstance(param, click.Argument):
+            keys[param.name.lower()] = param.name
+        for opt in (*param.opts, *param.secondary_opts):
+            if opt.startswith("--"):
+                keys[opt[2:].replace("-", "_")] = param.name
+    return keys
+
+
+def _apply_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """Eager ``--config`` callback: the file's values become the command's defaults (click's
+    ``default_map``), so every flag given on the command line overrides them and the values are
+    checked like flags. An unknown key or a bad file is a one-line error (exit code 2)."""
+    if value is None:
+        return
+    table = load_toml(value)
+    keys = _config_keys(ctx.command)
+    unknown = sorted(k for k in table if k.replace("-", "_") not in keys)
+    if unknown:
+        raise InvalidParameterError(f"config file {value}: unknown option(s) {', '.join(unknown)} for "
+                                    f"'latentmix {ctx.command_path.split(' ', 1)[-1]}'; allowed: "
+                                    f"{', '.join(sorted(keys))}")
+    ctx.default_map = {**(ctx.default_map or {}), **{keys[k.replace("-", "_")]: v for k, v in table.items()}}
+
+
+def config_option(command):
+    """``--config FILE.toml``: the command's own options from a file (keys as the long option
+    names, e.g. ``n_samples = 64``); flags given on the command line override the file."""
+    return click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        is_eager=True, expose_value=False, callback=_apply_config, metavar="FILE.toml",
+                        help="TOML file of this command's options (keys: the long option names, e.g. "
+                             "probe_samples = 500); flags override it.")(command)
+
+
+# ---------------------------------------------------------------------------- --json
+def _jsonable(value):
+    """Plain JSON values: numpy scalars and arrays become numbers and lists, NaN/inf become null,
+    paths become strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy / torch scalars and arrays
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_json(result: dict) -> str:
+    """``result`` as strict JSON text (no NaN), indented."""
+    return json.dumps(_jsonable(result), indent=2, allow_nan=False)
+
+
+def json_option(command):
+    """``--json``: the command returns a dict of its results; with the flag it is printed to
+    stdout as one JSON object, and anything else the command (or a library it calls) would print
+    to stdout goes to stderr instead, so ``latentmix CMD --json | jq`` always parses. The command
+    gets ``as_json`` to leave out its human summary."""
+
+    @click.option("--json", "as_json", is_flag=True,
+                  help="Print the results as one JSON object on stdout (and nothing else there).")
+    @functools.wraps(command)
+    def wrapper(*args, as_json: bool = False, **kwargs):
+        if not as_json:
+            return command(*args, as_json=False, **kwargs)
+        stdout = sys.stdout
+        with contextlib.redirect_stdout(sys.stderr):
+            result = command(*args, as_json=True, **kwargs)
+        if result is not None:
+            click.echo(to_json(result), file=stdout)
+        return result
+
+    return wrapper

@@ -12,7 +12,8 @@ import numpy as np
 
 from .._io import write_json
 from ..core.persist import json_params
-from ._common import estimator_options, load_data
+from ._common import estimator_options, json_option, load_data, say
+from .report_cmd import report_after_training
 
 
 def cluster_metrics(y, labels) -> dict:
@@ -55,15 +56,21 @@ def write_cluster_grid(model, X, path: Path, n: int = 10) -> Path:
 @click.option("--seed", "random_state", type=int, default=None)
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
-def cluster(data, split, config, out, dry_run, **flags):
+@click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
+@json_option
+def cluster(data, split, config, out, dry_run, no_report, as_json, **flags):
     """Cluster DATA into K groups with DeepClustering and save the run folder: the model
     (loadable with latentmix.load), labels.npy, metrics.json (ACC/NMI/ARI when the data has
-    labels) and clusters.png (each row: the samples nearest one cluster's centre, for images).
+    labels), clusters.png (each row: the samples nearest one cluster's centre, for images) and
+    report.html (the latent space coloured by cluster with the mixture's ellipses, the losses,
+    the metrics). --config takes a TOML file of DeepClustering's options (e.g. method = "aae");
+    flags override it. --json prints the metrics as one JSON object.
 
     \b
     Example:
       latentmix cluster --data digits --n-clusters 10 --epochs 50 --out runs/clusters
       latentmix cluster --data fashion-mnist --split all --n-clusters 10 --refine --out runs/fmnist
+      latentmix cluster --data digits --n-clusters 10 --config clusters.toml --json
       latentmix evaluate runs/clusters
     """
     from ..tasks import DeepClustering
@@ -75,14 +82,15 @@ def cluster(data, split, config, out, dry_run, **flags):
     options = {"model": "deep-clustering", "data": data, "split": split, "out": str(out),
                "params": {k: resolved[k] for k in params}, "resolved": resolved}
     if dry_run:
-        click.echo(json.dumps(options, indent=2))
-        return
+        if not as_json:
+            click.echo(json.dumps(options, indent=2))
+        return options
     model._validate_params()  # bad values (and a missing umap-learn) fail before any data is read
     X, y = load_data(data, split)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "options.json", options)
     if model.verbose:
-        click.echo(f"clustering {tuple(X.shape)} rows of {data} into {model.n_clusters} clusters -> {out}")
+        say(f"clustering {tuple(X.shape)} rows of {data} into {model.n_clusters} clusters -> {out}")
     model.fit(X, run_dir=out)
     labels = np.asarray(model.labels_)
     np.save(out / "labels.npy", labels)
@@ -93,5 +101,8 @@ def cluster(data, split, config, out, dry_run, **flags):
     write_json(out / "metrics.json", summary)
     if X.ndim == 4:
         write_cluster_grid(model, X, out / "clusters.png")
-    click.echo(f"done: {out} " + json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                                             for k, v in summary.items()}))
+    page = None if no_report else report_after_training(out, model)  # a failure is a warning, not an error
+    if not as_json:
+        say(f"done: {out} " + json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()})
+            + (f"\nreport: {page}" if page else ""))
+    return {"run": str(out), "data": data, "split": split, **summary, "report": page and str(page)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import datasets as _datasets
+from ._common import config_option, quiet, say
 
 __all__ = ["datasets"]
 
@@ -36,7 +37,13 @@ def _echo_table(rows: list[tuple[str, ...]]) -> None:
 @click.group("datasets", invoke_without_command=True)
 @click.pass_context
 def datasets(ctx: click.Context) -> None:
-    """List the built-in datasets (default) or fetch one."""
+    """List the built-in datasets (default) or fetch one.
+
+    \b
+    Example:
+      latentmix datasets                       # = latentmix datasets list
+      latentmix datasets fetch fashion-mnist
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_cmd)
 
@@ -44,8 +51,15 @@ def datasets(ctx: click.Context) -> None:
 @datasets.command("list")
 @click.option("--root", type=click.Path(file_okay=False), default=None,
               help="Also look in this folder (ROOT/NAME or ROOT).")
+@config_option
 def list_cmd(root: str | None) -> None:
-    """Table of datasets: shape, classes, split sizes and where the files were found."""
+    """Table of datasets: shape, classes, split sizes and where the files were found.
+
+    \b
+    Example:
+      latentmix datasets list
+      latentmix datasets list --root /usr/share/datasets
+    """
     _echo_table(_rows(root))
 
 
@@ -55,8 +69,15 @@ def list_cmd(root: str | None) -> None:
               help="Look here first and download into ROOT/NAME (default: the user cache).")
 @click.option("--mirror", default=None, metavar="URL",
               help="Base URL to download from instead of the dataset's mirror.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def fetch_cmd(name: str, root: str | None, mirror: str | None, quiet: bool) -> None:
-    """Find NAME on disk or download it (checksum-verified), then check that it reads."""
-    folder = _datasets.fetch(name, root=root, mirror=mirror, verbose=False if quiet else None)
-    click.echo(f"{name}: ready in {folder}")
+@click.option("--quiet", "-q", "no_progress", is_flag=True, help="No progress bar.")
+@config_option
+def fetch_cmd(name: str, root: str | None, mirror: str | None, no_progress: bool) -> None:
+    """Find NAME on disk or download it (checksum-verified), then check that it reads.
+
+    \b
+    Example:
+      latentmix datasets fetch fashion-mnist
+      latentmix datasets fetch mnist --root data/ --mirror https://example.org/mnist/
+    """
+    folder = _datasets.fetch(name, root=root, mirror=mirror, verbose=False if no_progress or quiet() else None)
+    say(f"{name}: ready in {folder}")  # the global --quiet leaves this line out too

@@ -13,7 +13,8 @@ import numpy as np
 from .._io import atomic_write, write_json
 from ..core.persist import json_params
 from ..exceptions import DataError, InvalidParameterError
-from ._common import estimator_options, load_data
+from ._common import config_option, estimator_options, json_option, load_data, say
+from .report_cmd import report_after_training
 
 
 def outlier_truth(y, normal_class) -> np.ndarray | None:
@@ -61,14 +62,20 @@ def outlier_metrics(truth: np.ndarray, scores: np.ndarray, labels: np.ndarray) -
 @click.option("--seed", "random_state", type=int, default=None)
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
-def fit_detector(data, normal_class, config, out, dry_run, **flags):
+@click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
+@json_option
+def fit_detector(data, normal_class, config, out, dry_run, no_report, as_json, **flags):
     """Train an AnomalyDetector on the training split of DATA (only the --normal-class rows, if
     given) and save the run folder (loadable with latentmix.load; `latentmix evaluate` gives AUROC
-    and average precision on the test split, the other classes being the anomalies).
+    and average precision on the test split, the other classes being the anomalies) with
+    report.html: the test split's score histogram with the threshold, and the ROC curve when the
+    outliers are known. --config takes a TOML file of AnomalyDetector's options (e.g.
+    contamination = 0.05); flags override it. --json prints the results as one JSON object.
 
     \b
     Example:
       latentmix fit-detector --data digits --normal-class 0 --epochs 50 --out runs/det0
+      latentmix fit-detector --data digits --normal-class 0 --config detector.toml --json
       latentmix detect runs/det0 --data digits --out scores.csv
       latentmix evaluate runs/det0
     """
@@ -81,8 +88,9 @@ def fit_detector(data, normal_class, config, out, dry_run, **flags):
     options = {"model": "detector", "data": data, "normal_class": normal_class, "out": str(out),
                "params": {k: resolved[k] for k in params}, "resolved": resolved}
     if dry_run:
-        click.echo(json.dumps(options, indent=2))
-        return
+        if not as_json:
+            click.echo(json.dumps(options, indent=2))
+        return options
     model._validate_params()
     X, y = load_data(data, "train")
     if normal_class is not None:
@@ -95,10 +103,15 @@ def fit_detector(data, normal_class, config, out, dry_run, **flags):
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "options.json", options)
     if model.verbose:
-        click.echo(f"training AnomalyDetector on {tuple(X.shape)} rows of {data} -> {out}")
+        say(f"training AnomalyDetector on {tuple(X.shape)} rows of {data} -> {out}")
     model.fit(X, run_dir=out)
-    click.echo(f"done: {out} (threshold {model.threshold_:.4g}, {model.labels_.mean():.1%} of the training rows "
-               "flagged)")
+    page = None if no_report else report_after_training(out, model)  # a failure is a warning, not an error
+    flagged = float(np.mean(model.labels_))
+    if not as_json:
+        say(f"done: {out} (threshold {model.threshold_:.4g}, {flagged:.1%} of the training rows flagged)"
+            + (f"\nreport: {page}" if page else ""))
+    return {"run": str(out), "data": data, "normal_class": normal_class, "train_samples": int(len(X)),
+            "threshold": float(model.threshold_), "train_flagged_rate": flagged, "report": page and str(page)}
 
 
 @click.command()
@@ -109,22 +122,33 @@ def fit_detector(data, normal_class, config, out, dry_run, **flags):
 @click.option("--contamination", type=float, default=None,
               help="Threshold at this quantile of the training scores instead of the detector's own.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
-def detect(run, data, split, contamination, out):
+@click.option("--normal-class", type=int, default=None,
+              help="The inliers' class, for AUROC and the ROC curve (default: the run's --normal-class).")
+@click.option("--no-report", is_flag=True, help="Do not write the report (OUT without .csv + '-report/').")
+@config_option
+@json_option
+def detect(run, data, split, contamination, out, normal_class, no_report, as_json):
     """Score every row of DATA with the detector in RUN and write OUT (CSV: index, score, label
-    with 1 = outlier, and the row's class when the data has labels).
+    with 1 = outlier, and the row's class when the data has labels), and a report beside it
+    (scores-report/report.html for --out scores.csv): the score histogram with the threshold and,
+    when the outliers are known (labels and the normal class, or 0/1 labels), the ROC curve.
+    --json prints the counts and metrics as one JSON object.
 
     \b
     Example:
       latentmix detect runs/det0 --data digits --out scores.csv
-      latentmix detect runs/det0 --data my_rows.csv --contamination 0.05 --out flagged.csv
+      latentmix detect runs/det0 --data my_rows.csv --contamination 0.05 --out flagged.csv --json
     """
     from ..models import OutlierMixin, load
 
     model = load(run, expect=OutlierMixin)  # a clear error for a missing, foreign or non-detector folder
     X, y = load_data(data, split)
     scores = np.asarray(model.decision_function(X), dtype=np.float64)
-    threshold = model.threshold_ if contamination is None else model.threshold_for(contamination)
+    threshold = float(model.threshold_ if contamination is None else model.threshold_for(contamination))
     labels = (scores > threshold).astype(int)
+    if normal_class is None:
+        normal_class = _run_options(run).get("normal_class")
+    truth = outlier_truth(y, normal_class)
     header = ["index", "score", "label"] + (["y"] if y is not None else [])
     ys = None if y is None else np.asarray(y)
 
@@ -137,5 +161,34 @@ def detect(run, data, split, contamination, out):
 
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, write)
-    click.echo(f"{len(scores)} rows scored, {int(labels.sum())} flagged as outliers ({labels.mean():.1%}) "
-               f"at threshold {threshold:.4g} -> {out}")
+    result = {"run": str(run), "data": data, "split": split, "out": str(out), "rows": int(len(scores)),
+              "flagged": int(labels.sum()), "threshold": threshold}
+    if truth is not None:
+        result.update(outlier_metrics(truth, scores, labels))
+    else:
+        result["flagged_rate"] = float(labels.mean())
+    page = None
+    if not no_report:
+        folder = out.parent / f"{out.stem}-report"
+
+        def write_page() -> Path:
+            from ..report import write_scores_report
+
+            return write_scores_report(folder, scores, threshold, truth, model=model, run=run, data=data,
+                                       metrics=result)
+
+        page = report_after_training(run, model, write_page, retry=f"latentmix --debug detect {run} ...")
+    result["report"] = page and str(page)
+    if not as_json:
+        auc = f", AUROC {result['auroc']:.3f}" if "auroc" in result else ""
+        say(f"{len(scores)} rows scored, {int(labels.sum())} flagged as outliers ({labels.mean():.1%}) "
+            f"at threshold {threshold:.4g}{auc} -> {out}" + (f"\nreport: {page}" if page else ""))
+    return result
+
+
+def _run_options(run: Path) -> dict:
+    """The run's options.json, or {} (a detector saved from Python has none)."""
+    try:
+        return json.loads((Path(run) / "options.json").read_text())
+    except (OSError, ValueError):
+        return {}

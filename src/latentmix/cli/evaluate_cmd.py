@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from .._io import write_json
 from ..exceptions import InvalidParameterError
-from ._common import load_data, read_options
+from ._common import config_option, json_option, load_data, read_options
 
 
 def evaluate_autoencoder(model, data: str, probe_samples: int | None, probe_C: float | str = 1.0) -> dict:
@@ -119,7 +118,8 @@ def _probe_C(ctx, param, value: str) -> float | str:
 @click.option("--samples", "n_samples", type=click.IntRange(min=10), default=10_000, show_default=True,
               help="Generated samples compared with the test split (generative models).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@config_option
+@json_option
 def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: float | str, n_samples: int,
              seed: int, as_json: bool) -> None:
     """Metrics of the model in RUN on the test split; also written to RUN/evaluation.json.
@@ -133,7 +133,8 @@ def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: fl
 
     \b
     Example:
-      latentmix evaluate runs/aae --json
+      latentmix evaluate runs/aae
+      latentmix evaluate runs/aae --data fashion-mnist --probe-c auto --json > metrics.json
     """
     from ..models import AutoEncoder, ClusterMixin, GenerativeMixin, LatentGMM, OutlierMixin, load
 
@@ -150,8 +151,7 @@ def evaluate(run: Path, data: str | None, probe_samples: int | None, probe_C: fl
     if isinstance(model, OutlierMixin):
         result.update(evaluate_outliers(model, data, options.get("normal_class")))
     write_json(run / "evaluation.json", result)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-    else:
+    if not as_json:  # the metrics are what the command is for: printed even with --quiet
         for key, value in result.items():
             click.echo(f"{key:28s} {value:.4f}" if isinstance(value, float) else f"{key:28s} {value}")
+    return result

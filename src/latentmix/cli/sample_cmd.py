@@ -12,6 +12,7 @@ import torch
 
 from .._io import atomic_write
 from ..exceptions import InvalidParameterError
+from ._common import config_option, json_option, say
 from ._grid import save_grid
 
 
@@ -67,14 +68,17 @@ def _sample_options(model, run: Path, seed: int | None, component: int | None, r
               help="With --rejection: higher = stricter (default: the calibrated 80th percentile).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .png (an image grid) or .npy (the samples, float32).")
+@config_option
+@json_option
 def sample(run: Path, n_samples: int, seed: int | None, component: int | None, rejection: str | None,
-           gamma: float | None, out: Path) -> None:
+           gamma: float | None, out: Path, as_json: bool) -> dict:
     """Draw samples from the generative model in RUN and write a PNG grid or a .npy array.
+    --json prints what was written (and the acceptance rate of rejection sampling) as JSON.
 
     \b
     Example:
       latentmix sample runs/aae -n 64 --component 3 --out digit3.png
-      latentmix sample runs/gan -n 64 --rejection stratified --seed 0 --out grid.png
+      latentmix sample runs/gan -n 64 --rejection stratified --seed 0 --out grid.png --json
     """
     from ..models import load
 
@@ -89,5 +93,11 @@ def sample(run: Path, n_samples: int, seed: int | None, component: int | None, r
     samples = (result.detach().cpu().numpy() if isinstance(result, torch.Tensor) else np.asarray(result))
     writer(samples.astype(np.float32, copy=False), out)
     rate = getattr(model, "acceptance_rate_", None) if rejection else None
-    click.echo(f"wrote {out} ({len(samples)} samples of shape {tuple(samples.shape[1:])}"
-               + (f", acceptance rate {rate:.3f})" if rate is not None else ")"))
+    if not as_json:
+        say(f"wrote {out} ({len(samples)} samples of shape {tuple(samples.shape[1:])}"
+            + (f", acceptance rate {rate:.3f})" if rate is not None else ")"))
+    result = {"run": str(run), "out": str(out), "n_samples": int(len(samples)), "shape": list(samples.shape[1:]),
+              "seed": seed, "component": component, "rejection": rejection}
+    if rate is not None:
+        result["acceptance_rate"] = float(rate)
+    return result

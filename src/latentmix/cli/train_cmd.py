@@ -11,8 +11,8 @@ import click
 from .._io import write_json
 from ..core.persist import json_params
 from ..exceptions import InvalidParameterError
-from ._common import load_data, load_toml
-from .report_cmd import quiet, report_after_training
+from ._common import json_option, load_data, load_toml, quiet, say
+from .report_cmd import report_after_training
 
 
 def _allowed(cls: type) -> set:
@@ -102,14 +102,20 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 @click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
-def train(model, data, config, out, resume, dry_run, no_report, **flags):
+@json_option
+def train(model, data, config, out, resume, dry_run, no_report, as_json, **flags):
     """Train MODEL on DATA and save the run folder. MODEL is one of: ae, dae, vae, gan, aae
     (adversarial autoencoder), vaegan, latent-gmm (a Gaussian mixture on an autoencoder's codes).
+    The run folder gets metrics.jsonl (one line per epoch; TensorBoard event files too when the
+    tensorboard package is installed), the model and report.html. --config takes a TOML file of
+    the model's options (e.g. latent_dim = 8, and data = "digits"); flags override it. --json
+    prints the final metrics as one JSON object.
 
     \b
     Example:
       latentmix train aae --data digits --prior gmm:10 --latent-dim 8 --epochs 30 --out runs/aae
       latentmix train latent-gmm --data digits --autoencoder dae --n-components 10 --out runs/lg
+      latentmix train ae --config ae.toml --epochs 5 --json      # flags override the file
       latentmix --quiet train gan --data digits --epochs 5 --no-report
     """
     flags["data"] = data
@@ -122,18 +128,19 @@ def train(model, data, config, out, resume, dry_run, no_report, **flags):
     resolved = json_params(estimator)
     options.update(params={k: resolved[k] for k in params}, resolved=resolved)  # what was asked; everything
     if dry_run:
-        click.echo(json.dumps(options, indent=2))
-        return
+        if not as_json:
+            click.echo(json.dumps(options, indent=2))
+        return options
     estimator._validate_params()  # bad values fail before any data is read
     X, _ = load_data(data, "train")
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "options.json", options)
-    if getattr(estimator, "verbose", 1) and not quiet():
-        click.echo(f"training {cls.__name__} on {data} {tuple(X.shape)} -> {out}")
+    if getattr(estimator, "verbose", 1):
+        say(f"training {cls.__name__} on {data} {tuple(X.shape)} -> {out}")
     estimator.fit(X, run_dir=out, resume=resume)
     history = getattr(estimator, "history_", None) or getattr(getattr(estimator, "autoencoder_", None), "history_", [])
-    last = history[-1] if history else {}
+    last = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, (int, float))}
     page = None if no_report else report_after_training(out, estimator)  # a failure is a warning, not an error
-    if not quiet():
-        click.echo(f"done: {out} ({json.dumps({k: v for k, v in last.items() if isinstance(v, (int, float))})})"
-                   + (f"\nreport: {page}" if page else ""))
+    if not as_json:
+        say(f"done: {out} ({json.dumps(last)})" + (f"\nreport: {page}" if page else ""))
+    return {"run": str(out), "model": cls.__name__, "data": data, **last, "report": page and str(page)}
