@@ -31,6 +31,7 @@ from .checkpoint import (
 from .logging import Meter, MetricsFile, Progress
 from .phases import StepContext, apply_schedule, build_optimizers, check_phases, phase_parameters
 from .state import TrainState, kept_step_records, restore, state_for_checkpoint
+from .tensorboard import open_log
 
 __all__ = ["fit_phases", "TrainResult"]
 
@@ -118,7 +119,8 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
     Each global step takes one batch (a slice of the epoch's permutation, last partial batch
     kept) and runs, in declared order, every phase whose ``interval`` divides the 0-based step:
     zero_grad, loss, backward, optimizer step. ``run_dir`` gets ``metrics.jsonl`` (one line per
-    epoch; ``metrics_steps.jsonl`` too with ``log_every``) and checkpoints every
+    epoch; ``metrics_steps.jsonl`` too with ``log_every``; TensorBoard event files beside them when
+    the ``tensorboard`` package is installed, see :mod:`latentmix.train.tensorboard`) and checkpoints every
     ``checkpoint_every`` steps and at the end; ``resume=True`` continues from the latest one,
     bit-identically on CPU. With ``validation``, the best epoch's weights are restored at the end
     and ``patience`` epochs without improvement stop training. ``amp="auto"``: bf16 autocast on
@@ -168,11 +170,12 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
     elif folder is not None:
         logger.info("resuming %s at step %d", folder, S.step)
         progress.message(f"resuming {folder} at step {S.step} (epoch {S.epoch + 1})")
-    metrics = steps_file = None
+    metrics = steps_file = tensorboard = None
     if writer:
         metrics = MetricsFile(run_dir / "metrics.jsonl", S.history)
         if log_every:
             steps_file = MetricsFile(run_dir / "metrics_steps.jsonl", kept_step_records(run_dir, S.step))
+        tensorboard = open_log(run_dir, resumed_step=resumed_from, X=X)  # None without the tensorboard package
 
     # Networks used during training: DDP wrappers (several processes), compiled (compile=True).
     plain = dict(networks.items())
@@ -317,6 +320,8 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                     record["elapsed"] = S.elapsed + time.perf_counter() - t_start
                     if steps_file is not None:
                         steps_file.append(record)
+                    if tensorboard is not None:
+                        tensorboard.scalars(record, "step/")
                     progress.update(record, epoch_end=False)
 
             # ---- end of epoch: losses, validation, early stopping, records
@@ -345,10 +350,13 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
             if metrics is not None:
                 metrics.append(record)
             progress.update(record, epoch_end=True)
-            if on_epoch_end is not None:
+            if on_epoch_end is not None or tensorboard is not None:
                 install(plain)
                 try:
-                    on_epoch_end(S.epoch)
+                    if on_epoch_end is not None:
+                        on_epoch_end(S.epoch)
+                    if tensorboard is not None:  # after on_epoch_end: samples from a refitted latent mixture
+                        tensorboard.epoch_end(record, model)
                 finally:
                     install(train_mods)
             S.epoch, S.position = S.epoch + 1, 0
@@ -364,6 +372,8 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
         for name, m in plain.items():
             m.train(modes[name])
         progress.close()
+        if tensorboard is not None:
+            tensorboard.close()
     if S.best_weights is not None:
         apply_weights(networks, S.best_weights)
     return TrainResult(history=S.history, best_epoch=S.best_epoch, stopped_early=S.stopped_early,
