@@ -191,11 +191,13 @@ def test_every_config_file_error_is_exit_2_and_one_line(path, tmp_path, monkeypa
 
 def test_config_values_are_checked_like_flags_and_flags_override_them(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('method = "aae"\nepochs = 7\nlatent_dim = 5\n')
-    code, out, _ = run(["cluster", "--data", "digits", "--n-clusters", "3", "--config", str(cfg), "--epochs", "2",
-                        "--dry-run"], capsys)
-    assert code == 0
-    resolved = json.loads(out)["resolved"]
+    # the command's own options (data, even a required one) and the model's (n_init) in one file
+    cfg.write_text('data = "digits"\nn_clusters = 4\nmethod = "aae"\nepochs = 7\nlatent_dim = 5\nn_init = 2\n')
+    code, out, err = run(["cluster", "--n-clusters", "3", "--config", str(cfg), "--epochs", "2", "--dry-run"], capsys)
+    assert code == 0, err
+    options = json.loads(out)
+    resolved = options["resolved"]
+    assert options["data"] == "digits" and resolved["n_clusters"] == 3 and resolved["n_init"] == 2
     assert (resolved["method"], resolved["epochs"], resolved["latent_dim"]) == ("aae", 2, 5)
     cfg.with_name("e.toml").write_text("samples = 3\n")  # below --samples' minimum of 10: checked like the flag
     code, _, err = run(["evaluate", str(tmp_path), "--config", str(cfg.with_name("e.toml"))], capsys)

@@ -14,7 +14,7 @@ import click
 from ..exceptions import CheckpointError, InvalidParameterError
 
 __all__ = ["load_data", "read_options", "load_toml", "estimator_options", "quiet", "say", "config_option",
-           "json_option", "to_json"]
+           "model_options", "json_option", "to_json"]
 
 
 def quiet() -> bool:
@@ -66,13 +66,19 @@ def load_toml(path: Path) -> dict:
         raise InvalidParameterError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-def estimator_options(cls: type, config, flags: dict) -> dict:
-    """Constructor parameters of ``cls``: the TOML ``config`` (unknown keys are an error naming
-    the allowed ones), overridden by the flags that were given; ``verbose`` defaults to 1."""
+def _constructor_parameters(cls: type) -> set[str]:
     import inspect
 
-    allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    params = load_toml(config) if config else {}
+    return set(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
+def estimator_options(cls: type, config, flags: dict) -> dict:
+    """Constructor parameters of ``cls``: ``config`` (a TOML file's path, or the model options a
+    ``config_option(model=...)`` file gave, see :func:`model_options`; unknown keys are an error
+    naming the allowed ones), overridden by the flags that were given; ``verbose`` defaults to 1
+    (0 with ``--quiet``)."""
+    allowed = _constructor_parameters(cls)
+    params = dict(config) if isinstance(config, dict) else load_toml(config) if config else {}
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise InvalidParameterError(f"config file {config}: unknown option(s) {', '.join(unknown)} for "
@@ -98,29 +104,53 @@ def _config_keys(command: click.Command) -> dict[str, str]:
     return keys
 
 
-def _apply_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """Eager ``--config`` callback: the file's values become the command's defaults (click's
-    ``default_map``), so every flag given on the command line overrides them and the values are
-    checked like flags. An unknown key or a bad file is a one-line error (exit code 2)."""
+_MODEL_OPTIONS = "latentmix.model_options"
+
+
+def _apply_config(ctx: click.Context, value: Path | None, model) -> None:
+    """Eager ``--config`` callback: the file's values for the command's own options become its
+    defaults (click's ``default_map``), so every flag given on the command line overrides them and
+    they are checked like flags; with ``model`` (a function returning the estimator class), the
+    other keys are that class's parameters, kept for :func:`model_options`. An unknown key or a
+    bad file is a one-line error (exit code 2)."""
     if value is None:
         return
     table = load_toml(value)
     keys = _config_keys(ctx.command)
-    unknown = sorted(k for k in table if k.replace("-", "_") not in keys)
+    own = {k: v for k, v in table.items() if k.replace("-", "_") in keys}
+    rest = {k: v for k, v in table.items() if k not in own}
+    allowed = _constructor_parameters(model()) if model is not None else set()
+    unknown = sorted(set(rest) - allowed)
     if unknown:
-        raise InvalidParameterError(f"config file {value}: unknown option(s) {', '.join(unknown)} for "
-                                    f"'latentmix {ctx.command_path.split(' ', 1)[-1]}'; allowed: "
-                                    f"{', '.join(sorted(keys))}")
-    ctx.default_map = {**(ctx.default_map or {}), **{keys[k.replace("-", "_")]: v for k, v in table.items()}}
+        command = f"'latentmix {ctx.command_path.split(' ', 1)[-1]}'"
+        also = f"; or {model().__name__}'s: {', '.join(sorted(allowed))}" if model is not None else ""
+        raise InvalidParameterError(f"config file {value}: unknown option(s) {', '.join(unknown)} for {command}; "
+                                    f"allowed: {', '.join(sorted(keys))}{also}")
+    ctx.default_map = {**(ctx.default_map or {}), **{keys[k.replace("-", "_")]: v for k, v in own.items()}}
+    ctx.meta[_MODEL_OPTIONS] = rest
 
 
-def config_option(command):
+def model_options() -> dict:
+    """The model options the current command's ``--config`` file gave (those that are not
+    options of the command itself); {} without a file."""
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.meta.get(_MODEL_OPTIONS, {})) if ctx else {}
+
+
+def config_option(command=None, *, model=None, help: str | None = None):
     """``--config FILE.toml``: the command's own options from a file (keys as the long option
-    names, e.g. ``n_samples = 64``); flags given on the command line override the file."""
-    return click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        is_eager=True, expose_value=False, callback=_apply_config, metavar="FILE.toml",
-                        help="TOML file of this command's options (keys: the long option names, e.g. "
-                             "probe_samples = 500); flags override it.")(command)
+    names, e.g. ``n_samples = 64``) and, with ``model`` (a function returning the estimator
+    class), that estimator's parameters (see :func:`model_options`); flags given on the command
+    line override the file. Use as ``@config_option`` or ``@config_option(model=...)``."""
+
+    def decorate(f):
+        return click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                            is_eager=True, expose_value=False, metavar="FILE.toml",
+                            callback=lambda ctx, param, value: _apply_config(ctx, value, model),
+                            help=help or "TOML file of this command's options (keys: the long option names, "
+                                         "e.g. probe_samples = 500); flags override it.")(f)
+
+    return decorate if command is None else decorate(command)
 
 
 # ---------------------------------------------------------------------------- --json

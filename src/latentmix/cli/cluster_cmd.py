@@ -12,7 +12,7 @@ import numpy as np
 
 from .._io import write_json
 from ..core.persist import json_params
-from ._common import estimator_options, json_option, load_data, say
+from ._common import config_option, estimator_options, json_option, load_data, model_options, say
 from .report_cmd import report_after_training
 
 
@@ -37,6 +37,12 @@ def write_cluster_grid(model, X, path: Path, n: int = 10) -> Path:
     return save_grid(tiles.clip(0, 1), path, columns=n)
 
 
+def _model_class() -> type:
+    from ..tasks import DeepClustering
+
+    return DeepClustering
+
+
 @click.command()
 @click.option("--data", required=True, help="Dataset name (digits, fashion-mnist, ...) or a .npy/.npz/.csv/folder.")
 @click.option("--n-clusters", "n_clusters", type=click.IntRange(min=1), required=True, help="Number of clusters K.")
@@ -48,8 +54,6 @@ def write_cluster_grid(model, X, path: Path, n: int = 10) -> Path:
 @click.option("--latent-dim", type=click.IntRange(min=1), default=None)
 @click.option("--split", type=click.Choice(["train", "test", "all"]), default="train", show_default=True,
               help="Which split of a built-in dataset to cluster (a file is always read whole).")
-@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TOML file of DeepClustering options; flags override it.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run folder (default runs/cluster-DATA).")
 @click.option("--device", default=None, help="auto, cpu, cuda or cuda:N.")
@@ -57,14 +61,17 @@ def write_cluster_grid(model, X, path: Path, n: int = 10) -> Path:
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
 @click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
+@config_option(model=lambda: _model_class(), help="TOML file of this command's options and DeepClustering's (e.g. "
+                                                  'data = "digits", method = "aae"); flags override it.')
 @json_option
-def cluster(data, split, config, out, dry_run, no_report, as_json, **flags):
+def cluster(data, split, out, dry_run, no_report, as_json, **flags):
     """Cluster DATA into K groups with DeepClustering and save the run folder: the model
     (loadable with latentmix.load), labels.npy, metrics.json (ACC/NMI/ARI when the data has
     labels), clusters.png (each row: the samples nearest one cluster's centre, for images) and
     report.html (the latent space coloured by cluster with the mixture's ellipses, the losses,
-    the metrics). --config takes a TOML file of DeepClustering's options (e.g. method = "aae");
-    flags override it. --json prints the metrics as one JSON object.
+    the metrics). --config takes a TOML file of this command's options and DeepClustering's
+    (e.g. data = "digits", method = "aae", n_init = 3); flags override it. --json prints the
+    metrics as one JSON object.
 
     \b
     Example:
@@ -75,7 +82,7 @@ def cluster(data, split, config, out, dry_run, no_report, as_json, **flags):
     """
     from ..tasks import DeepClustering
 
-    params = estimator_options(DeepClustering, config, flags)
+    params = estimator_options(DeepClustering, model_options(), flags)
     out = out or Path("runs") / f"cluster-{Path(data).stem}"
     model = DeepClustering(**params)
     resolved = json_params(model)

@@ -13,7 +13,7 @@ import numpy as np
 from .._io import atomic_write, write_json
 from ..core.persist import json_params
 from ..exceptions import DataError, InvalidParameterError
-from ._common import config_option, estimator_options, json_option, load_data, say
+from ._common import config_option, estimator_options, json_option, load_data, model_options, say
 from .report_cmd import report_after_training
 
 
@@ -44,6 +44,12 @@ def outlier_metrics(truth: np.ndarray, scores: np.ndarray, labels: np.ndarray) -
     return out
 
 
+def _model_class() -> type:
+    from ..tasks import AnomalyDetector
+
+    return AnomalyDetector
+
+
 @click.command("fit-detector")
 @click.option("--data", required=True, help="Dataset name (digits, fashion-mnist, ...) or a .npy/.npz/.csv/folder.")
 @click.option("--normal-class", type=int, default=None,
@@ -54,8 +60,6 @@ def outlier_metrics(truth: np.ndarray, scores: np.ndarray, labels: np.ndarray) -
 @click.option("--autoencoder", type=click.Choice(["auto", "ae", "dae", "aae"]), default=None)
 @click.option("--epochs", type=click.IntRange(min=1), default=None)
 @click.option("--latent-dim", type=click.IntRange(min=1), default=None)
-@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TOML file of AnomalyDetector options; flags override it.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run folder (default runs/detector-DATA).")
 @click.option("--device", default=None, help="auto, cpu, cuda or cuda:N.")
@@ -63,14 +67,17 @@ def outlier_metrics(truth: np.ndarray, scores: np.ndarray, labels: np.ndarray) -
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
 @click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
+@config_option(model=lambda: _model_class(), help="TOML file of this command's options and AnomalyDetector's "
+                                                  "(e.g. normal_class = 0, contamination = 0.05); flags override it.")
 @json_option
-def fit_detector(data, normal_class, config, out, dry_run, no_report, as_json, **flags):
+def fit_detector(data, normal_class, out, dry_run, no_report, as_json, **flags):
     """Train an AnomalyDetector on the training split of DATA (only the --normal-class rows, if
     given) and save the run folder (loadable with latentmix.load; `latentmix evaluate` gives AUROC
     and average precision on the test split, the other classes being the anomalies) with
     report.html: the test split's score histogram with the threshold, and the ROC curve when the
-    outliers are known. --config takes a TOML file of AnomalyDetector's options (e.g.
-    contamination = 0.05); flags override it. --json prints the results as one JSON object.
+    outliers are known. --config takes a TOML file of this command's options and
+    AnomalyDetector's (e.g. data = "digits", normal_class = 0, contamination = 0.05); flags
+    override it. --json prints the results as one JSON object.
 
     \b
     Example:
@@ -81,7 +88,7 @@ def fit_detector(data, normal_class, config, out, dry_run, no_report, as_json, *
     """
     from ..tasks import AnomalyDetector
 
-    params = estimator_options(AnomalyDetector, config, flags)
+    params = estimator_options(AnomalyDetector, model_options(), flags)
     out = out or Path("runs") / f"detector-{Path(data).stem}"
     model = AnomalyDetector(**params)
     resolved = json_params(model)
