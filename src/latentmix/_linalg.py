@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["addmm_padded"]
+__all__ = ["addmm_padded", "pad_columns"]
 
 _MULTIPLE = 16
+
+
+def pad_columns(B: torch.Tensor) -> torch.Tensor:
+    """B (m, p) with zero columns appended up to a multiple of 16 on CPU (B itself elsewhere, or
+    when p already is one); take ``[:, :p]`` of a product with it."""
+    if B.ndim != 2:
+        raise ValueError(f"pad_columns expects a 2-D matrix; got shape {tuple(B.shape)}")
+    pad = (-B.shape[1]) % _MULTIPLE if B.device.type == "cpu" else 0
+    return torch.nn.functional.pad(B, (0, pad)) if pad else B
 
 
 def addmm_padded(bias: torch.Tensor | None, A: torch.Tensor, B: torch.Tensor, beta: float = 1.0) -> torch.Tensor:

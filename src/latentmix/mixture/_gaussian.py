@@ -26,6 +26,7 @@ import torch
 
 from .._linalg import addmm_padded
 from ..exceptions import FittingError
+from ._scatter import weighted_moments, whitened_sq_norms, whitening_blocks
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -107,7 +108,10 @@ def log_det_cholesky(prec_chol: torch.Tensor, covariance_type: str, n_features: 
 class LogProbOperator:
     """log w_j + log N(x | mu_j, Sigma_j) reduced to a few products, prepared once per pass.
 
-    full:  y = [x 1] @ [P_1 .. P_k; -mu^T P] (n, k*d), score = const - |y_j|^2 / 2
+    full:  y = [1 x] @ [-mu^T P; P_1 .. P_k] (n, k*d), score = const - |y_j|^2 / 2, computed
+           by column blocks that skip the zeros of the triangular P_j (``blocks``, see
+           :mod:`._scatter`); ``matrix`` and ``bias`` are the whole product's two parts, for
+           callers without the [1 x] rows (a differentiable prior)
     tied:  y = x @ P (n, d), score = const - (|y|^2 - 2 y b_j + |b_j|^2) / 2
     diag, spherical: score = [x, x^2] @ matrix + bias, one (n, 2d) @ (2d, k) product.
     """
@@ -118,6 +122,7 @@ class LogProbOperator:
     bias: torch.Tensor
     const: torch.Tensor  # (k,)
     second: torch.Tensor | None = None  # tied: (d, k), the b_j = P^T mu_j as columns
+    blocks: list[torch.Tensor] | None = None  # full: the (1 + e_i, k*w_i) whitening blocks
 
 
 def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_chol: torch.Tensor,
@@ -134,7 +139,8 @@ def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_cho
     if covariance_type == "full":
         stacked = prec_chol.permute(1, 0, 2).reshape(d, k * d)  # (d, k*d): [P_1 | ... | P_k]
         shift = torch.einsum("kd,kde->ke", means, prec_chol).reshape(k * d)  # mu_j^T P_j, flat
-        return LogProbOperator(covariance_type, k, stacked, -shift, const)
+        return LogProbOperator(covariance_type, k, stacked, -shift, const,
+                               blocks=whitening_blocks(means, prec_chol))
     if covariance_type == "tied":
         shift = means @ prec_chol  # (k, d)
         return LogProbOperator(covariance_type, k, prec_chol, torch.zeros(d, dtype=means.dtype,
@@ -150,10 +156,13 @@ def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_cho
 def apply_log_prob(op: LogProbOperator, X: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
     """Scores (n, k) of the rows of X (n, d); ``features`` = :func:`expand_features` of X."""
     if op.covariance_type == "full":
+        if features is not None and not features.requires_grad:  # [1 x]: triangle blocks
+            return whitened_sq_norms(features, op.blocks, op.n_components).mul_(-0.5).add_(op.const)
         y = addmm_padded(op.bias, X, op.matrix)  # (n, k*d): (x - mu_j)^T P_j for every j
         if y.requires_grad:  # a differentiable caller (latentmix.priors): no in-place ops
             return y.square().unflatten(1, (op.n_components, -1)).sum(-1) * -0.5 + op.const
-        maha = y.square_().unflatten(1, (op.n_components, -1)).sum(-1)  # (n, k)
+        # |y_j|^2 in one read of y (square-then-sum would write y once more): (n, k)
+        maha = torch.linalg.vector_norm(y.unflatten(1, (op.n_components, -1)), dim=-1).square_()
         return maha.mul_(-0.5).add_(op.const)
     if op.covariance_type == "tied":
         y = X @ op.matrix  # (n, d)
@@ -175,14 +184,20 @@ def estimate_log_gaussian_prob(
 
 
 def expand_features(X: torch.Tensor, covariance_type: str, out: torch.Tensor | None = None) -> torch.Tensor:
-    """What the E- and M-steps multiply by: [x, x^2] (n, 2d) for diag/spherical, else X itself.
+    """What the E- and M-steps multiply by: [x, x^2] (n, 2d) for diag/spherical, [1, x]
+    (n, 1 + d) for full (the one carries the means into the products), X itself for tied.
     Computed once per chunk (into ``out`` when given) and shared by both steps."""
-    if covariance_type not in ("diag", "spherical"):
+    if covariance_type not in ("diag", "spherical", "full"):
         return X
     n, d = X.shape
-    out = torch.empty(n, 2 * d, dtype=X.dtype, device=X.device) if out is None else out
-    out[:, :d].copy_(X)
-    torch.mul(X, X, out=out[:, d:])
+    width = d + 1 if covariance_type == "full" else 2 * d
+    out = torch.empty(n, width, dtype=X.dtype, device=X.device) if out is None else out
+    if covariance_type == "full":
+        out[:, 0].fill_(1.0)
+        out[:, 1:].copy_(X)
+    else:
+        out[:, :d].copy_(X)
+        torch.mul(X, X, out=out[:, d:])
     return out
 
 
@@ -223,15 +238,12 @@ def chunk_statistics(
     """Sufficient statistics of one chunk: X (n, d), responsibilities (n, k), optional
     per-component center (k, d)."""
     n, d = X.shape
-    k = resp.shape[1]
     nk = resp.sum(0)
     if center is None:
-        sx = resp.T @ X if covariance_type in ("full", "tied") else None  # (k, d)
-        if covariance_type == "full":
-            weighted = (resp.unsqueeze(2) * X.unsqueeze(1)).view(n, k * d)  # (n, k*d): r_nk x_n
-            sxx = (weighted.T @ X).view(k, d, d)  # (k, d, d)
+        if covariance_type == "full":  # (k, d), (k, d, d): one triangle's flops, see _scatter
+            sx, sxx = weighted_moments(expand_features(X, "full") if features is None else features, resp)
         elif covariance_type == "tied":
-            sxx = X.T @ X  # (d, d)
+            sx, sxx = resp.T @ X, X.T @ X  # (k, d), (d, d)
         else:
             feats = expand_features(X, covariance_type) if features is None else features
             both = resp.T @ feats  # (k, 2d): [sum r x, sum r x^2]

@@ -111,13 +111,16 @@ class GaussianMixture(StepwiseEMMixin, BaseMixture):
         return G.prepare_log_prob(weights, means, prec_chol, self.covariance_type)
 
     def _chunk_features(self, chunk: torch.Tensor, workspace: dict) -> torch.Tensor:
-        """[x, x^2] for diag/spherical, written into a buffer reused across chunks."""
-        if self.covariance_type not in ("diag", "spherical"):
+        """[x, x^2] for diag/spherical, [1, x] for full (see :func:`._gaussian.expand_features`),
+        written into a buffer reused across chunks; tied: the chunk itself."""
+        if self.covariance_type == "tied":
             return chunk
+        n, d = chunk.shape
+        width = d + 1 if self.covariance_type == "full" else 2 * d
         buf = workspace.get("features")
-        if buf is None or buf.shape[0] < chunk.shape[0]:
-            buf = workspace["features"] = chunk.new_empty(chunk.shape[0], 2 * chunk.shape[1])
-        return G.expand_features(chunk, self.covariance_type, out=buf[: chunk.shape[0]])
+        if buf is None or buf.shape[0] < n:
+            buf = workspace["features"] = chunk.new_empty(n, width)
+        return G.expand_features(chunk, self.covariance_type, out=buf[:n])
 
     def _chunk_statistics(self, chunk, resp, log_prob_sum, center=None, features=None):
         return G.chunk_statistics(chunk, resp, self.covariance_type, log_prob_sum, center, features)
