@@ -131,7 +131,8 @@ def fit_detector(data, normal_class, out, dry_run, no_report, as_json, **flags):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV file to write.")
 @click.option("--normal-class", type=int, default=None,
               help="The inliers' class, for AUROC and the ROC curve (default: the run's --normal-class).")
-@click.option("--no-report", is_flag=True, help="Do not write the report (OUT without .csv + '-report/').")
+@click.option("--no-report", is_flag=True,
+              help="Do not write the report folder beside OUT (scores-report/ for scores.csv).")
 @config_option
 @json_option
 def detect(run, data, split, contamination, out, normal_class, no_report, as_json):
