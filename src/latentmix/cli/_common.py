@@ -147,8 +147,8 @@ def config_option(command=None, *, model=None, help: str | None = None):
         return click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
                             is_eager=True, expose_value=False, metavar="FILE.toml",
                             callback=lambda ctx, param, value: _apply_config(ctx, value, model),
-                            help=help or "TOML file of this command's options (keys: the long option names, "
-                                         "e.g. probe_samples = 500); flags override it.")(f)
+                            help=help or "TOML file of this command's options, one key per long option "
+                                         "(--some-option 8 -> some_option = 8); flags override it.")(f)
 
     return decorate if command is None else decorate(command)
 
