@@ -2,6 +2,6 @@
 self-contained ``report.html`` (:mod:`.html`), with sections chosen from what the model can do
 (:mod:`.sections`). The top of the one-way flow, used by the command line."""
 
-from .build import write_report, write_scores_report
+from .build import write_page, write_report, write_scores_report
 
-__all__ = ["write_report", "write_scores_report"]
+__all__ = ["write_report", "write_scores_report", "write_page"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from . import html
 from .sections import SECTION_BUILDERS, Context, load_rows, metrics_rows, read_json, score_section
 
-__all__ = ["write_report", "write_scores_report"]
+__all__ = ["write_report", "write_scores_report", "write_page"]
 
 
 def write_report(run_dir: str | Path, model=None, *, data: str | None = None, max_rows: int = 300) -> Path:
@@ -78,3 +78,28 @@ def write_scores_report(folder: str | Path, scores, threshold: float, truth=None
                        meta=f"latentmix detect report of {run}", run=str(run), version=__version__,
                        date=now.strftime("%Y-%m-%d %H:%M %Z"), overview=overview, metrics=rows,
                        sections=[section], notes=[])
+
+
+def write_page(run_dir: str | Path, *, title: str, sections: list, overview: dict | None = None,
+               notes: list[str] | tuple[str, ...] = (), facts: dict | None = None) -> Path:
+    """``report.html`` in ``run_dir`` from sections made elsewhere (figures already written, e.g.
+    by ``latentmix demo``): the overview, the metrics table (``metrics.json`` and the like, read as
+    :func:`write_report` reads them, plus ``facts``), then the sections. Returns the page's path."""
+    from .. import __version__
+    from ..exceptions import InvalidParameterError
+    from .sections import Section
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InvalidParameterError(f"run folder {run_dir} does not exist")
+    if not isinstance(title, str) or not title:
+        raise InvalidParameterError(f"title must be a non-empty string; got {title!r}")
+    if not all(isinstance(s, Section) for s in sections):
+        raise InvalidParameterError("sections must be latentmix.report.sections.Section objects")
+    if not all(isinstance(n, str) for n in notes):
+        raise InvalidParameterError("notes must be strings")
+    now = datetime.datetime.now().astimezone()
+    return html.render(run_dir / "report.html", title=title, meta=f"latentmix report of {run_dir}", run=str(run_dir),
+                       version=__version__, date=now.strftime("%Y-%m-%d %H:%M %Z"),
+                       overview={"run folder": str(run_dir.resolve()), **(overview or {})},
+                       metrics=metrics_rows(run_dir, dict(facts or {})), sections=list(sections), notes=list(notes))

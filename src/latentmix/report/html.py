@@ -10,9 +10,9 @@ from pathlib import Path
 from string import Template
 
 from .._io import atomic_write
-from .sections import Section
+from .sections import Section, Table
 
-__all__ = ["render", "data_uri", "format_value"]
+__all__ = ["render", "data_uri", "format_value", "table_html"]
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -35,6 +35,7 @@ figure { margin: 0 0 14px; }
 figure img { max-width: 100%; height: auto; display: block; }
 figcaption { color: #4a5560; font-size: 0.92em; margin-top: 4px; }
 table { border-collapse: collapse; font-size: 0.92em; }
+caption { text-align: left; color: #4a5560; padding-bottom: 4px; }
 th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #eef0f2; vertical-align: top; }
 td.value { font-variant-numeric: tabular-nums; }
 .note { color: #8a5a00; font-size: 0.92em; }
@@ -94,8 +95,18 @@ def metrics_table(rows: list[tuple[str, str, object]]) -> str:
             f"</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>")
 
 
+def table_html(table: Table) -> str:
+    """A :class:`Table` as an HTML table with its caption."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
+    body = "\n".join("<tr>" + "".join(f'<td class="value">{escape(str(c))}</td>' for c in row) + "</tr>"
+                     for row in table.rows)
+    return (f'<table class="summary">\n<caption>{escape(table.caption)}</caption>\n<thead><tr>{head}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody>\n</table>")
+
+
 def _section_html(section: Section) -> str:
-    parts = [FIGURE.substitute(id=escape(f.path.stem), rows=escape("|".join(f.rows)), src=data_uri(f.path),
+    parts = [table_html(t) for t in section.tables]
+    parts += [FIGURE.substitute(id=escape(f.path.stem), rows=escape("|".join(f.rows)), src=data_uri(f.path),
                                alt=escape(f.alt), caption=escape(f.caption)) for f in section.figures]
     parts += [f'<p class="note">Note: {escape(n)}.</p>' for n in section.notes]
     return SECTION.substitute(id=escape(section.id), title=escape(section.title), body="\n".join(parts))

@@ -16,7 +16,7 @@ import torch
 
 from . import figures
 
-__all__ = ["Figure", "Section", "Context", "SECTION_BUILDERS", "metrics_rows", "load_rows", "read_json",
+__all__ = ["Figure", "Table", "Section", "Context", "SECTION_BUILDERS", "metrics_rows", "load_rows", "read_json",
            "score_section"]
 
 
@@ -29,11 +29,20 @@ class Figure:
 
 
 @dataclass
+class Table:
+    """A small table of text cells: ``header`` (column names) and ``rows`` of the same width."""
+    caption: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+
+@dataclass
 class Section:
     id: str
     title: str
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)  # drawn before the figures
 
 
 @dataclass
