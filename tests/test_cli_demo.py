@@ -44,7 +44,7 @@ def test_demo_prints_progress_the_table_and_the_report_path(fast_run):
     # every verdict names a winner or a tie; a GAN loss on digits points to where it wins
     rows = [line for line in table.splitlines()[2:] if line.strip() and not line.startswith("report:")]
     assert all(any(w in r for w in ("latentmix better", "better", "tie", "same fit", "fits differ", "faster",
-                                    "same speed", "see ")) for r in rows), rows
+                                    "same speed", "see ", "precision")) for r in rows), rows
     gan_row = next(r for r in rows if r.startswith("GAN FD, stratified"))
     assert "latentmix better" in gan_row or "Fashion-MNIST (README)" in gan_row
     assert stdout.rstrip().endswith(f"report: {out / 'report.html'}")

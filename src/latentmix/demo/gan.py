@@ -73,7 +73,8 @@ def compare_gan(data, recipe, *, seed: int, device: str, out, say) -> Outcome:
                                   tolerance=drs_tolerance, name="plain")),
                  Headline("GAN precision / recall", f"{strat['precision']:.2f} / {strat['recall']:.2f} stratified",
                           f"{plain['precision']:.2f} / {plain['recall']:.2f} plain",
-                          verdict(strat["precision"], plain["precision"], tolerance=0.01, name="plain") + " precision")]
+                          f"stratified: precision {strat['precision'] - plain['precision']:+.2f}, "
+                          f"recall {strat['recall'] - plain['recall']:+.2f}")]
     outcome = Outcome("gan", "GAN: stratified rejection sampling vs plain sampling", summary, headlines)
     outcome.notes.append(
         f"GAN(arch={recipe.gan_arch!r}, loss='ns', epochs={recipe.gan_epochs}, lr_g=lr_d={recipe.gan_lr}, "
