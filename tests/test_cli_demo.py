@@ -82,6 +82,8 @@ def test_demo_report_embeds_the_figures_and_the_tables(fast_run):
     assert code == 0
     html = (out / "report.html").read_text()
     assert 'id="summary"' in html and 'class="summary"' in html and 'id="metrics-table"' in html
+    assert html.index('id="summary"') < html.index('id="clustering"') < html.index('id="metrics"')  # headline first
+    assert "/runs" not in html.split('id="metrics"', 1)[1]  # per-seed rows stay in metrics.json
     for section in SECTIONS:
         assert f'id="{section}"' in html, section
     for png in ("latent.png", "components.png", "anomaly_scores.png", "anomaly_roc.png", "gan_samples.png"):

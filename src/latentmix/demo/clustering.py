@@ -82,7 +82,8 @@ def compare_clustering(data, recipe: Recipe, *, seed: int, device: str, out, say
         f"DeepClustering(method='latent-gmm', autoencoder='ae', latent_dim={recipe.cluster_latent_dim}, "
         f"epochs={recipe.cluster_epochs}) against scikit-learn's KMeans(n_init=10) and GaussianMixture(full, "
         f"reg_covar={PIXEL_REG_COVAR}, the best of 1e-6/1e-3/1e-1 on the digits) on the {pixels}, same seeds; "
-        f"ACC differences within the seed-to-seed spread ({tolerance:.3f}) count as a tie")
+        + (f"ACC differences within the seed-to-seed spread ({tolerance:.3f}) count as a tie" if n_seeds > 1 else
+           "one seed, so no spread to judge a difference by"))
     import torch
 
     keep = np.sort(np.random.default_rng(0).permutation(len(data.X_test))[:300])

@@ -24,4 +24,5 @@ def write_demo_report(out: Path, outcomes: list[Outcome], *, data_name: str, des
     sections = [summary] + [Section(o.key, o.title, list(o.figures), list(o.notes)) for o in outcomes]
     overview = {"command": "latentmix demo", "data": description, "total seconds": round(seconds, 1),
                 "settings": settings}
-    return write_page(out, title=f"latentmix demo on {data_name}", sections=sections, overview=overview)
+    return write_page(out, title=f"latentmix demo on {data_name}", sections=sections, overview=overview,
+                      skip_metrics=("/runs",))  # per-seed / per-class rows stay in metrics.json

@@ -81,10 +81,12 @@ def write_scores_report(folder: str | Path, scores, threshold: float, truth=None
 
 
 def write_page(run_dir: str | Path, *, title: str, sections: list, overview: dict | None = None,
-               notes: list[str] | tuple[str, ...] = (), facts: dict | None = None) -> Path:
+               notes: list[str] | tuple[str, ...] = (), facts: dict | None = None,
+               skip_metrics: tuple[str, ...] = ()) -> Path:
     """``report.html`` in ``run_dir`` from sections made elsewhere (figures already written, e.g.
-    by ``latentmix demo``): the overview, the metrics table (``metrics.json`` and the like, read as
-    :func:`write_report` reads them, plus ``facts``), then the sections. Returns the page's path."""
+    by ``latentmix demo``): the overview, the sections, then the metrics table (``metrics.json``
+    and the like, read as :func:`write_report` reads them, plus ``facts``; metrics whose name ends
+    with one of ``skip_metrics``, e.g. ``"/runs"``, are left out). Returns the page's path."""
     from .. import __version__
     from ..exceptions import InvalidParameterError
     from .sections import Section
@@ -98,8 +100,11 @@ def write_page(run_dir: str | Path, *, title: str, sections: list, overview: dic
         raise InvalidParameterError("sections must be latentmix.report.sections.Section objects")
     if not all(isinstance(n, str) for n in notes):
         raise InvalidParameterError("notes must be strings")
+    if isinstance(skip_metrics, str) or not all(isinstance(k, str) for k in skip_metrics):
+        raise InvalidParameterError(f"skip_metrics must be a tuple of strings; got {skip_metrics!r}")
+    rows = [r for r in metrics_rows(run_dir, dict(facts or {})) if not r[1].endswith(tuple(skip_metrics))]
     now = datetime.datetime.now().astimezone()
     return html.render(run_dir / "report.html", title=title, meta=f"latentmix report of {run_dir}", run=str(run_dir),
                        version=__version__, date=now.strftime("%Y-%m-%d %H:%M %Z"),
                        overview={"run folder": str(run_dir.resolve()), **(overview or {})},
-                       metrics=metrics_rows(run_dir, dict(facts or {})), sections=list(sections), notes=list(notes))
+                       metrics=rows, sections=list(sections), notes=list(notes), metrics_last=True)

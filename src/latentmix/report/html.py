@@ -113,20 +113,23 @@ def _section_html(section: Section) -> str:
 
 
 def render(path: Path, *, title: str, meta: str, run: str, version: str, date: str, overview: dict,
-           metrics: list[tuple[str, str, object]], sections: list[Section], notes: list[str]) -> Path:
+           metrics: list[tuple[str, str, object]], sections: list[Section], notes: list[str],
+           metrics_last: bool = False) -> Path:
     """Write the page: an overview (what was trained, the options asked for), the metrics table,
-    then one section per figure group."""
+    then one section per figure group (``metrics_last``: the metrics table after them)."""
     overview_body = "".join(f'<p class="note">Note: {escape(n)}.</p>' for n in notes)
     overview_body += "<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(format_value(v))}</td></tr>"
                                          for k, v in overview.items() if k != "options") + "</table>"
     if overview.get("options"):
         overview_body += ("<details><summary>options asked for</summary><pre>"
                           f"{escape(json.dumps(overview['options'], indent=2))}</pre></details>")
-    blocks = [SECTION.substitute(id="overview", title="Run", body=overview_body),
-              SECTION.substitute(id="metrics", title="Metrics", body=metrics_table(metrics))]
+    metrics_block = SECTION.substitute(id="metrics", title="Metrics", body=metrics_table(metrics))
+    blocks = [SECTION.substitute(id="overview", title="Run", body=overview_body)]
     blocks += [_section_html(s) for s in sections]
-    nav = " ".join(f'<a href="#{escape(i)}">{escape(t)}</a>'
-                   for i, t in [("metrics", "Metrics"), *((s.id, s.title) for s in sections)])
+    blocks.insert(len(blocks) if metrics_last else 1, metrics_block)
+    links = [(s.id, s.title) for s in sections]
+    links.insert(len(links) if metrics_last else 0, ("metrics", "Metrics"))
+    nav = " ".join(f'<a href="#{escape(i)}">{escape(t)}</a>' for i, t in links)
     page = PAGE.substitute(title=escape(title), meta=escape(meta), nav=nav, sections="\n".join(blocks),
                            version=escape(version), date=escape(date), run=escape(run))
     return atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
