@@ -112,6 +112,26 @@ def test_unlabelled_file_is_a_clear_error(tmp_path, capsys):
     assert code == 2 and "labels" in err and "Traceback" not in err
 
 
+def test_a_labelled_table_file_runs_every_comparison_but_the_gan(tmp_path, capsys):
+    """The user's data: a table of three Gaussian blobs (values outside [0, 1]) in an .npz with labels."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 100)
+    X = (rng.normal(size=(300, 6)) + 4.0 * np.eye(3, 6)[y]).astype(np.float32)
+    path = tmp_path / "blobs.npz"
+    np.savez(path, X=X, y=y)
+    out = tmp_path / "run"
+    code = main(["demo", "--data", str(path), "--out", str(out), "--fast", "--device", "cpu"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "GAN: skipped" in captured.out and "GAN FD" not in captured.out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "gan" not in metrics and {"clustering", "generation", "anomaly", "mixture"} <= set(metrics)
+    assert metrics["generation"]["n_components"] == 3
+    assert metrics["mixture"]["label_agreement"] == 1.0
+    assert metrics["anomaly"]["held_out_classes"] == [0]
+    assert (out / "report.html").is_file() and (out / "components.png").is_file()
+
+
 def test_bad_option_is_a_usage_error_without_traceback(capsys):
     code = main(["demo", "--seed", "not-a-number"])
     captured = capsys.readouterr()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import DataError
 from ..report import figures
 from ..report.sections import Figure
-from ._common import flat, quiet_warnings, timer
+from ._common import check_step, flat, quiet_warnings, timer
 from .results import Headline, Outcome, mean_std, verdict
 
 __all__ = ["compare_anomaly"]
@@ -26,6 +27,7 @@ def compare_anomaly(data, recipe, *, seed: int, device: str, out, say) -> Outcom
 
     from ..tasks import AnomalyDetector
 
+    check_step(data, seed, say, out)
     classes = np.unique(data.y_train)[:recipe.anomaly_classes]
     runs = []
     shown = None
@@ -49,6 +51,9 @@ def compare_anomaly(data, recipe, *, seed: int, device: str, out, say) -> Outcom
             shown = (int(c), ours, truth, float(det.threshold_), theirs)
         say(f"  class {int(c)} held out: AnomalyDetector AUROC {run['latentmix']['auroc']:.3f}, "
             f"IsolationForest {run['isolation_forest']['auroc']:.3f}")
+    if not runs:
+        raise DataError(f"no class among {classes.tolist()} has both normal and held-out rows in the test split: "
+                        "nothing to score the detectors on")
     summary = {"held_out_classes": [r["held_out_class"] for r in runs], "runs": runs}
     for name in ("latentmix", "isolation_forest"):
         summary[name] = {}

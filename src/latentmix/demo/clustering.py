@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import metrics
 from ..report.sections import Context, latent_space
-from ._common import WIDE, flat, pca_projection, quiet_warnings, timer
+from ._common import WIDE, check_step, flat, pca_projection, quiet_warnings, timer
 from .results import Headline, Outcome, mean_std, verdict
 from .settings import Recipe
 
@@ -30,6 +30,7 @@ def compare_clustering(data, recipe: Recipe, *, seed: int, device: str, out, say
 
     from ..tasks import DeepClustering
 
+    check_step(data, seed, say, out)
     X, y = data.all()
     k = data.n_classes
     F = flat(X)

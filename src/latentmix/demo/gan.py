@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import metrics
+from ..exceptions import DataError
 from ..report import figures
 from ..report.sections import Figure
-from ._common import quiet_warnings, timer
+from ._common import check_step, quiet_warnings, timer
 from .results import Headline, Outcome, mean_std, verdict
 
 __all__ = ["compare_gan", "SAMPLERS", "README_POINTER"]
@@ -23,6 +24,10 @@ README_POINTER = "stratified wins on Fashion-MNIST (README)"
 def compare_gan(data, recipe, *, seed: int, device: str, out, say) -> Outcome:
     from ..models import GAN
 
+    check_step(data, seed, say, out)
+    if not data.unit_range:
+        raise DataError(f"{data.name}: a GAN's sigmoid generator makes values in [0, 1], but the data range over "
+                        f"[{data.X_train.min():.3g}, {data.X_train.max():.3g}]; rescale them first")
     n = min(recipe.gan_samples, len(data.X_test))
     with timer() as t:
         gan = GAN(arch=recipe.gan_arch, loss="ns", epochs=recipe.gan_epochs, lr_g=recipe.gan_lr, lr_d=recipe.gan_lr,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import InvalidParameterError
 from ..report import figures
 from ..report.sections import Figure
+from ._common import check_step
 from .results import Headline, Outcome
 
 __all__ = ["compare_generation"]
@@ -28,7 +30,11 @@ def _classes(data, images: np.ndarray) -> np.ndarray | None:
 def compare_generation(data, clustering_model, *, seed: int, device: str, out, say) -> Outcome:
     """Per-component samples of ``LatentGMM(clustering_model.autoencoder_)`` fitted on all rows."""
     from ..models import LatentGMM
+    from ..tasks import DeepClustering
 
+    check_step(data, seed, say, out)
+    if not isinstance(clustering_model, DeepClustering) or getattr(clustering_model, "autoencoder_", None) is None:
+        raise InvalidParameterError("clustering_model must be a fitted DeepClustering with an autoencoder_")
     X, y = data.all()
     k = clustering_model.n_clusters
     lg = LatentGMM(clustering_model.autoencoder_, k, covariance_type=clustering_model.covariance_type,

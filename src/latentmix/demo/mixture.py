@@ -8,7 +8,7 @@ import numpy as np
 
 from .._arrays import resolve_device
 from ..exceptions import InvalidParameterError
-from ._common import WIDE, flat, pca_projection, quiet_warnings, timer
+from ._common import WIDE, check_step, flat, pca_projection, quiet_warnings, timer
 from .clustering import PIXEL_REG_COVAR
 from .results import Headline, Outcome
 
@@ -45,6 +45,7 @@ def compare_mixtures(data, *, seed: int, device: str, say, repeats: int | None =
 
     from ..mixture import GaussianMixture
 
+    check_step(data, seed, say)
     X = flat(data.X_train)
     rows = "pixels"
     if X.shape[1] > WIDE:

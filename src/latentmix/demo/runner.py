@@ -103,8 +103,11 @@ def _run(settings: DemoSettings, data, recipe, say, start: float) -> DemoResult:
          lambda: compare_generation(data, clustered["model"], out=out, **common))
     step(3, "anomaly detection: one class held out, AnomalyDetector vs IsolationForest",
          lambda: compare_anomaly(data, recipe, out=out, **common))
-    step(4, f"GAN ({recipe.gan_arch}, {recipe.gan_epochs} epochs): stratified rejection sampling vs plain",
-         lambda: compare_gan(data, recipe, out=out, **common))
+    if data.unit_range:
+        step(4, f"GAN ({recipe.gan_arch}, {recipe.gan_epochs} epochs): stratified rejection sampling vs plain",
+             lambda: compare_gan(data, recipe, out=out, **common))
+    else:
+        say(f"[4/{len(STEPS)}] GAN: skipped, the data are not in [0, 1] (a GAN's sigmoid generator cannot make them)")
     step(5, "GaussianMixture: latentmix vs scikit-learn from the same initial parameters",
          lambda: compare_mixtures(data, **common))
     seconds = time.perf_counter() - start
@@ -118,4 +121,4 @@ def _run(settings: DemoSettings, data, recipe, say, start: float) -> DemoResult:
     write_json(out / "metrics.json", _json_ready(metrics))
     report = write_demo_report(out, outcomes, data_name=data.name, description=data.describe(), seconds=seconds,
                                settings=config)
-    return DemoResult(metrics, table, report, outcomes)
+    return DemoResult(_json_ready(metrics), table, report, outcomes)
