@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["addmm_padded", "pad_columns"]
+__all__ = ["addmm_padded", "pad_columns", "padded_width"]
 
 _MULTIPLE = 16
 
 
+def padded_width(p: int, device) -> int:
+    """The column count that a product with ``p`` output columns is padded to on ``device``:
+    the next multiple of 16 on CPU, ``p`` itself elsewhere."""
+    if isinstance(p, bool) or not isinstance(p, int) or p < 0:
+        raise ValueError(f"p must be an int >= 0; got {p!r}")
+    return p + (-p) % _MULTIPLE if torch.device(device).type == "cpu" else p
+
+
 def pad_columns(B: torch.Tensor) -> torch.Tensor:
-    """B (m, p) with zero columns appended up to a multiple of 16 on CPU (B itself elsewhere, or
-    when p already is one); take ``[:, :p]`` of a product with it."""
+    """B (m, p) with zero columns appended up to :func:`padded_width` (B itself when there is
+    nothing to add); take ``[:, :p]`` of a product with it."""
     if B.ndim != 2:
         raise ValueError(f"pad_columns expects a 2-D matrix; got shape {tuple(B.shape)}")
-    pad = (-B.shape[1]) % _MULTIPLE if B.device.type == "cpu" else 0
+    pad = padded_width(B.shape[1], B.device) - B.shape[1]
     return torch.nn.functional.pad(B, (0, pad)) if pad else B
 
 

@@ -41,6 +41,11 @@ class DataSource:
         self.n_samples, self.n_features = n_samples, n_features
         self.chunk_size, self.device, self.dtype = chunk_size, device, dtype
 
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks that :meth:`chunks` yields."""
+        return -(-self.n_samples // self.chunk_size)
+
     def chunks(self) -> Iterator[torch.Tensor]:
         for start in range(0, self.n_samples, self.chunk_size):
             yield self.rows(start, min(start + self.chunk_size, self.n_samples))

@@ -20,11 +20,11 @@ data can be streamed in chunks and statistics summed across processes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import torch
 
-from .._linalg import addmm_padded
+from .._linalg import addmm_padded, pad_columns, padded_width
 from ..exceptions import FittingError
 from ._scatter import weighted_moments, whitened_sq_norms, whitening_blocks
 
@@ -61,7 +61,7 @@ def compute_precision_cholesky(covariances: torch.Tensor, covariance_type: str,
         eye = eye.expand_as(covariances)
         # Sigma = L L^T  =>  Sigma^-1 = L^-T L^-1, so P = (L^-1)^T is upper triangular.
         return torch.linalg.solve_triangular(chol, eye, upper=False).transpose(-1, -2).contiguous()
-    if bool((covariances <= 0).any()) or not bool(torch.isfinite(covariances).all()):
+    if not bool(covariances.log().isfinite().all()):  # 0 < var < inf, one check
         raise FittingError(ill_defined_message(data_dtype or covariances.dtype))
     return covariances.rsqrt()
 
@@ -109,20 +109,37 @@ class LogProbOperator:
     """log w_j + log N(x | mu_j, Sigma_j) reduced to a few products, prepared once per pass.
 
     full:  y = [1 x] @ [-mu^T P; P_1 .. P_k] (n, k*d), score = const - |y_j|^2 / 2, computed
-           by column blocks that skip the zeros of the triangular P_j (``blocks``, see
-           :mod:`._scatter`); ``matrix`` and ``bias`` are the whole product's two parts, for
-           callers without the [1 x] rows (a differentiable prior)
+           by column blocks that skip the zeros of the triangular P_j (:meth:`whitening`, see
+           :mod:`._scatter`), or for callers without the [1 x] rows (a differentiable prior) as
+           X @ ``matrix`` + ``bias`` (:meth:`whole`); both are built on first use
     tied:  y = x @ P (n, d), score = const - (|y|^2 - 2 y b_j + |b_j|^2) / 2
-    diag, spherical: score = [x, x^2] @ matrix + bias, one (n, 2d) @ (2d, k) product.
+    diag, spherical: score = [x, x^2] @ matrix + bias, one (n, 2d) @ (2d, k) product (columns
+           padded for the BLAS, see :func:`latentmix._linalg.pad_columns`; take ``[:, :k]``).
     """
 
     covariance_type: str
     n_components: int
-    matrix: torch.Tensor
-    bias: torch.Tensor
+    matrix: torch.Tensor | None
+    bias: torch.Tensor | None
     const: torch.Tensor  # (k,)
     second: torch.Tensor | None = None  # tied: (d, k), the b_j = P^T mu_j as columns
+    params: tuple | None = None  # full: (means (k, d), prec_chol (k, d, d))
     blocks: list[torch.Tensor] | None = None  # full: the (1 + e_i, k*w_i) whitening blocks
+
+    def whitening(self) -> list[torch.Tensor]:
+        """full: the whitening blocks of :func:`._scatter.whitening_blocks` (built once)."""
+        if self.blocks is None:
+            self.blocks = whitening_blocks(*self.params)
+        return self.blocks
+
+    def whole(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """full: (matrix (d, k*d) [P_1 | ... | P_k], bias (k*d,) -mu_j^T P_j) (built once)."""
+        if self.matrix is None:
+            means, prec_chol = self.params
+            k, d = means.shape
+            self.matrix = prec_chol.permute(1, 0, 2).reshape(d, k * d)
+            self.bias = -torch.einsum("kd,kde->ke", means, prec_chol).reshape(k * d)
+        return self.matrix, self.bias
 
 
 def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_chol: torch.Tensor,
@@ -137,28 +154,33 @@ def prepare_log_prob(weights: torch.Tensor | None, means: torch.Tensor, prec_cho
     if log_offset is not None:
         const = const + log_offset
     if covariance_type == "full":
-        stacked = prec_chol.permute(1, 0, 2).reshape(d, k * d)  # (d, k*d): [P_1 | ... | P_k]
-        shift = torch.einsum("kd,kde->ke", means, prec_chol).reshape(k * d)  # mu_j^T P_j, flat
-        return LogProbOperator(covariance_type, k, stacked, -shift, const,
-                               blocks=whitening_blocks(means, prec_chol))
+        return LogProbOperator(covariance_type, k, None, None, const, params=(means, prec_chol))
     if covariance_type == "tied":
         shift = means @ prec_chol  # (k, d)
-        return LogProbOperator(covariance_type, k, prec_chol, torch.zeros(d, dtype=means.dtype,
-                               device=means.device), const - 0.5 * (shift * shift).sum(1),
-                               second=shift.T.contiguous())
+        return LogProbOperator(covariance_type, k, prec_chol, None, const - 0.5 * (shift * shift).sum(1),
+                               second=pad_columns(shift.T))  # (d, k [+ pad])
     prec = prec_chol * prec_chol  # (k, d) or (k,)
     if covariance_type == "spherical":
         prec = prec.unsqueeze(1).expand(k, d)
-    matrix = torch.cat([(means * prec).T, -0.5 * prec.T], 0)  # (2d, k)
-    return LogProbOperator(covariance_type, k, matrix, const - 0.5 * (means * means * prec).sum(1), const)
+    # matrix^T (k [+ pad], 2d) = [mu * prec, -prec / 2] and bias (k [+ pad],), padded with zeros
+    # by cat (few ops: on small data they are most of the cost)
+    scaled = means * prec  # (k, d)
+    matrix_t = torch.cat([scaled, -0.5 * prec], 1)  # (k, 2d)
+    bias = const - 0.5 * (scaled * means).sum(1)  # (k,)
+    pad = padded_width(k, means.device) - k
+    if pad:
+        zeros = means.new_zeros(pad, 2 * d + 1)
+        matrix_t, bias = torch.cat([matrix_t, zeros[:, 1:]]), torch.cat([bias, zeros[:, 0]])
+    return LogProbOperator(covariance_type, k, matrix_t.T, bias, const)
 
 
 def apply_log_prob(op: LogProbOperator, X: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
     """Scores (n, k) of the rows of X (n, d); ``features`` = :func:`expand_features` of X."""
     if op.covariance_type == "full":
         if features is not None and not features.requires_grad:  # [1 x]: triangle blocks
-            return whitened_sq_norms(features, op.blocks, op.n_components).mul_(-0.5).add_(op.const)
-        y = addmm_padded(op.bias, X, op.matrix)  # (n, k*d): (x - mu_j)^T P_j for every j
+            return whitened_sq_norms(features, op.whitening(), op.n_components).mul_(-0.5).add_(op.const)
+        matrix, bias = op.whole()
+        y = addmm_padded(bias, X, matrix)  # (n, k*d): (x - mu_j)^T P_j for every j
         if y.requires_grad:  # a differentiable caller (latentmix.priors): no in-place ops
             return y.square().unflatten(1, (op.n_components, -1)).sum(-1) * -0.5 + op.const
         # |y_j|^2 in one read of y (square-then-sum would write y once more): (n, k)
@@ -166,10 +188,10 @@ def apply_log_prob(op: LogProbOperator, X: torch.Tensor, features: torch.Tensor 
         return maha.mul_(-0.5).add_(op.const)
     if op.covariance_type == "tied":
         y = X @ op.matrix  # (n, d)
-        cross = addmm_padded(None, y, op.second)  # (n, k): y . b_j
+        cross = (y @ op.second)[:, : op.n_components]  # (n, k): y . b_j
         return cross.sub_(0.5 * (y * y).sum(1, keepdim=True)).add_(op.const)
     feats = expand_features(X, op.covariance_type) if features is None else features  # (n, 2d)
-    return addmm_padded(op.bias, feats, op.matrix)
+    return torch.addmm(op.bias, feats, op.matrix)[:, : op.n_components]
 
 
 def estimate_log_gaussian_prob(
@@ -225,6 +247,11 @@ class SufficientStats:
                 getattr(self, f.name).add_(getattr(other, f.name).to(getattr(self, f.name).dtype))
         return self
 
+    def as_float64(self) -> SufficientStats:
+        """The same sums as float64 tensors (copies where the dtype differs), for accumulation."""
+        return replace(self, **{f.name: getattr(self, f.name).double() for f in fields(self)
+                                if f.name != "center" and isinstance(getattr(self, f.name), torch.Tensor)})
+
     def tensors(self) -> list[torch.Tensor]:
         """The summed tensors (what an all-reduce must add up)."""
         return [getattr(self, f.name) for f in fields(self) if f.name != "center"]
@@ -256,11 +283,8 @@ def chunk_statistics(
             sxx = torch.bmm(weighted.transpose(1, 2), diff)  # (k, d, d)
         else:
             sxx = (weighted * diff).sum(1)  # (k, d)
-    zero = torch.zeros((), dtype=X.dtype, device=X.device)
-    return SufficientStats(
-        nk, sx, sxx, zero if log_prob_sum is None else log_prob_sum,
-        torch.tensor(float(n), dtype=X.dtype, device=X.device), center,
-    )
+    log_prob = X.new_zeros(()) if log_prob_sum is None else log_prob_sum
+    return SufficientStats(nk, sx, sxx, log_prob, X.new_full((), float(n)), center)
 
 
 def empty_statistics(k: int, d: int, covariance_type: str, device, dtype=torch.float64,
@@ -310,11 +334,11 @@ def m_step(
         cov = (stats.sxx.sum(0) - (nk[:, None] * rel).T @ rel) / nk.sum()
     else:
         second = stats.sxx / nk[:, None]
-        cov = second - rel * rel
+        cov = torch.addcmul(second, rel, rel, value=-1.0)
         # E[x^2] - mean^2 cancels: what is left below ~eps * E[x^2] is rounding, not variance.
         # Zero it, so a collapsed component is reported as scikit-learn does (and the exact,
         # centred pass in the EM loop recovers a variance that is tiny but real).
-        cov = torch.where(cov <= 32 * eps * second, torch.zeros_like(cov), cov)
+        cov.masked_fill_(cov <= second * (32 * eps), 0.0)
         if covariance_type == "spherical":
             cov = cov.mean(1)
     if covariance_type in ("full", "tied"):
