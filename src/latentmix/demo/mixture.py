@@ -41,7 +41,9 @@ def initial_parameters(X: np.ndarray, k: int, reg_covar: float, seed: int):
 def compare_mixtures(data, *, seed: int, device: str, say, repeats: int | None = None) -> Outcome:
     """Fit both from the same start ``repeats`` times each (alternating; default 3, 1 above 10,000
     rows), keep each one's best time."""
+    import torch
     from sklearn.mixture import GaussianMixture as SkGaussianMixture
+    from threadpoolctl import threadpool_limits
 
     from ..mixture import GaussianMixture
 
@@ -62,7 +64,8 @@ def compare_mixtures(data, *, seed: int, device: str, say, repeats: int | None =
               "scikit-learn": lambda: SkGaussianMixture(k, **common)}
     times: dict[str, list[float]] = {name: [] for name in makers}
     fitted = {}
-    with quiet_warnings():
+    threads = torch.get_num_threads()  # scikit-learn's BLAS gets as many threads as torch has
+    with quiet_warnings(), threadpool_limits(limits=threads):
         for make in makers.values():  # untimed warm-up (imports, torch's first calls)
             make().fit(X[: max(k * 5, 50)])
         for _ in range(repeats):
@@ -84,7 +87,7 @@ def compare_mixtures(data, *, seed: int, device: str, say, repeats: int | None =
         "seconds": {"latentmix": t_ours, "scikit-learn": t_theirs}, "speedup": t_theirs / t_ours,
         "settings": {"covariance_type": "full", "reg_covar": PIXEL_REG_COVAR, "tol": 1e-3, "max_iter": 100,
                      "init": "weights_init/means_init/precisions_init from one k-means partition (seed "
-                             f"{seed}), passed to both", "timing": f"best of {repeats}"},
+                             f"{seed}), passed to both", "timing": f"best of {repeats}", "threads": threads},
     }
     same = bound_diff <= SAME_BOUND and agree >= 0.999
     fit_verdict = "same fit" if same else "fits differ"
@@ -103,7 +106,8 @@ def compare_mixtures(data, *, seed: int, device: str, say, repeats: int | None =
     outcome.notes.append(
         f"both get the same weights_init, means_init and precisions_init (one k-means partition) and "
         f"covariance_type='full', reg_covar={PIXEL_REG_COVAR}, tol=1e-3 on the same float64 {rows} of the training "
-        f"rows; times are the best of {repeats} fits each. At this size torch's per-call overhead weighs; "
+        f"rows; times are the best of {repeats} fits each, both on {threads} thread(s). At this size "
+        "torch's per-call overhead weighs; "
         "latentmix's speed-up grows with N (benchmarks/RESULTS.md: 3.7-7.4x at N=60,000, D=50)")
     say(f"  lower bounds {float(ours.lower_bound_):.6f} vs {float(theirs.lower_bound_):.6f}, labels {agree:.1%} "
         f"equal; {t_ours * 1e3:.0f} ms vs {t_theirs * 1e3:.0f} ms")
