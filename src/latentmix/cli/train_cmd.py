@@ -12,6 +12,7 @@ from .._io import write_json
 from ..core.persist import json_params
 from ..exceptions import InvalidParameterError
 from ._common import json_option, load_data, load_toml, quiet, say
+from ._torchrun import process_group, rank_zero_output
 from .report_cmd import report_after_training
 
 
@@ -74,6 +75,12 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
     return cls, params, data
 
 
+def _device(estimator) -> str:
+    """The device the estimator (or the autoencoder inside a composite) trains on."""
+    inner = getattr(estimator, "autoencoder", None)
+    return str(getattr(estimator, "device", None) or getattr(inner, "device", None) or "auto")
+
+
 @click.command()
 @click.argument("model")
 @click.option("--data", default=None, help="Dataset name (digits, fashion-mnist, ...) or a .npy/.npz/.csv/folder.")
@@ -102,6 +109,7 @@ def _resolve(model: str, data: str | None, config: Path | None, flags: dict) -> 
 @click.option("--dry-run", is_flag=True, help="Print the resolved options and exit.")
 @click.option("--verbose", type=click.IntRange(min=0), default=None)
 @click.option("--no-report", is_flag=True, help="Do not write the figures and report.html at the end.")
+@rank_zero_output
 @json_option
 def train(model, data, config, out, resume, dry_run, no_report, as_json, **flags):
     """Train MODEL on DATA and save the run folder. MODEL is one of: ae, dae, vae, gan, aae
@@ -109,7 +117,9 @@ def train(model, data, config, out, resume, dry_run, no_report, as_json, **flags
     The run folder gets metrics.jsonl (one line per epoch; TensorBoard event files too when the
     tensorboard package is installed), the model and report.html. --config takes a TOML file of
     the model's options (e.g. latent_dim = 8, and data = "digits"); flags override it. --json
-    prints the final metrics as one JSON object.
+    prints the final metrics as one JSON object. Under torchrun (torchrun --nproc_per_node N -m
+    latentmix train ...) the N processes train one model together (DDP: each takes 1/N of every
+    epoch; gloo on the CPU, NCCL on GPUs) and rank 0 writes the run folder and prints.
 
     \b
     Example:
@@ -133,14 +143,20 @@ def train(model, data, config, out, resume, dry_run, no_report, as_json, **flags
         return options
     estimator._validate_params()  # bad values fail before any data is read
     X, _ = load_data(data, "train")
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "options.json", options)
-    if getattr(estimator, "verbose", 1):
-        say(f"training {cls.__name__} on {data} {tuple(X.shape)} -> {out}")
-    estimator.fit(X, run_dir=out, resume=resume)
-    history = getattr(estimator, "history_", None) or getattr(getattr(estimator, "autoencoder_", None), "history_", [])
-    last = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, (int, float))}
-    page = None if no_report else report_after_training(out, estimator)  # a failure is a warning, not an error
+    with process_group(_device(estimator)):  # torchrun: the ranks train one model (DDP)
+        from .._distributed import rank, world_size
+
+        if rank() == 0:
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / "options.json", {**options, "world_size": world_size()})
+        if getattr(estimator, "verbose", 1):
+            say(f"training {cls.__name__} on {data} {tuple(X.shape)} -> {out}"
+                + (f" ({world_size()} processes)" if world_size() > 1 else ""))
+        estimator.fit(X, run_dir=out, resume=resume)
+        history = getattr(estimator, "history_", None) or getattr(getattr(estimator, "autoencoder_", None),
+                                                                  "history_", [])
+        last = {k: v for k, v in (history[-1] if history else {}).items() if isinstance(v, (int, float))}
+        page = None if no_report else report_after_training(out, estimator)  # rank 0; a failure is a warning
     if not as_json:
         say(f"done: {out} ({json.dumps(last)})" + (f"\nreport: {page}" if page else ""))
     return {"run": str(out), "model": cls.__name__, "data": data, **last, "report": page and str(page)}

@@ -110,9 +110,16 @@ class NeuralEstimator(TorchEstimator):
                             resume=resume, patience=self.patience, verbose=self.verbose,
                             compile=self.compile, config=self._config())
         self.history_ = result.history
-        if run_dir is not None:
-            self.save(run_dir)
+        self._save_run(run_dir)
         return self
+
+    def _save_run(self, run_dir) -> None:
+        """Save the fitted model into ``run_dir`` at the end of ``fit`` (nothing without one): by
+        rank 0 only under ``torch.distributed``, where every rank holds the same model."""
+        from .._distributed import rank
+
+        if run_dir is not None and rank() == 0:
+            self.save(run_dir)
 
     def _on_fit_data(self, X: torch.Tensor) -> None:
         """Record what the networks depend on (e.g. whether the data lies in [0, 1])."""

@@ -157,8 +157,7 @@ class GAN(RejectionMixin, GenerativeMixin, NeuralEstimator):
         self.output_kind_ = input_kind(X)
         if held is not None:
             self.calibrate(held)
-        if run_dir is not None:
-            self.save(run_dir)  # again, now with the calibration
+        self._save_run(run_dir)  # again, now with the calibration
         return self
 
     def _split(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

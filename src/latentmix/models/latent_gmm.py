@@ -88,7 +88,9 @@ class LatentGMM(GenerativeMixin, ClusterMixin, TorchEstimator):
                                         reg_covar=self.reg_covar, random_state=self.random_state,
                                         device=self.device).fit(Z)
         self.output_kind_ = input_kind(X)
-        if run_dir is not None:
+        from .._distributed import rank
+
+        if run_dir is not None and rank() == 0:  # under torch.distributed every rank holds the same model
             self.save(run_dir)  # the composite's config.json replaces the autoencoder's
         return self
 

@@ -135,8 +135,7 @@ class VAEGAN(RejectionMixin, VAE):
         super().fit(X, validation=validation, run_dir=run_dir, resume=resume)
         if validation is not None:
             self.calibrate(validation)
-            if run_dir is not None:
-                self.save(run_dir)  # again, with the calibration
+            self._save_run(run_dir)  # again, with the calibration
         return self
 
     def _discriminator(self) -> torch.nn.Module:
