@@ -5,10 +5,10 @@ numpy in -> numpy out; torch in -> torch out on the input's device.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 import torch
 
 from .exceptions import DataError, DataTypeError, InvalidParameterError
@@ -16,6 +16,13 @@ from .exceptions import DataError, DataTypeError, InvalidParameterError
 __all__ = ["resolve_device", "resolve_dtype", "check_array", "to_output", "input_kind"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _is_sparse(X) -> bool:
+    """Whether X is a scipy sparse matrix/array, without importing scipy (0.7 s): such an object
+    can only exist once ``scipy.sparse`` is imported."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -76,7 +83,7 @@ def check_array(
     wrong number of features, non-numeric values, NaN or infinity.
     """
     device = device or torch.device("cpu")
-    if scipy.sparse.issparse(X):
+    if _is_sparse(X):
         raise DataTypeError(f"Sparse input is not supported for {name}; pass a dense array "
                             "(for example X.toarray()).")
     if isinstance(X, torch.Tensor):

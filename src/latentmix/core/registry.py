@@ -22,11 +22,26 @@ def register(*aliases: str):
     return decorate
 
 
+#: The packages whose classes register themselves when imported (``import latentmix`` imports
+#: them lazily, so a look-up that misses imports them all first).
+_REGISTERING = ("latentmix.priors", "latentmix.mixture", "latentmix.models", "latentmix.tasks")
+
+
+def _import_all() -> None:
+    import importlib
+
+    for module in _REGISTERING:
+        importlib.import_module(module)
+
+
 def model_names() -> list[str]:
+    _import_all()
     return sorted(_BY_ALIAS)
 
 
 def get_model_class(alias: str) -> type:
+    if alias not in _BY_ALIAS:
+        _import_all()
     try:
         return _BY_ALIAS[alias]
     except KeyError:
@@ -36,4 +51,6 @@ def get_model_class(alias: str) -> type:
 
 
 def class_by_name(name: str) -> type | None:
+    if name not in _BY_CLASS:
+        _import_all()
     return _BY_CLASS.get(name)

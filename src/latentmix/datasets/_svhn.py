@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import scipy.io
-from scipy.io.matlab import MatReadError
 
 from ..exceptions import DataError
 from ._idx import check_labels
@@ -43,6 +41,9 @@ def convert_svhn(
 
 def read_svhn_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read one SVHN ``*_32x32.mat`` file with :func:`scipy.io.loadmat`."""
+    import scipy.io  # here, not at import: it takes a second
+    from scipy.io.matlab import MatReadError
+
     try:
         mat = scipy.io.loadmat(str(path), variable_names=["X", "y"])
     except (MatReadError, ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:

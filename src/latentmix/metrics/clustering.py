@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from ..exceptions import DataError
 
@@ -40,15 +38,21 @@ def clustering_accuracy(y_true, y_pred) -> float:
     _, p_idx = np.unique(p, return_inverse=True)
     counts = np.zeros((p_idx.max() + 1, t_idx.max() + 1), dtype=np.int64)
     np.add.at(counts, (p_idx, t_idx), 1)
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(-counts)
     return float(counts[rows, cols].sum() / t.size)
 
 
 def normalized_mutual_info(y_true, y_pred) -> float:
     """Normalised mutual information (arithmetic normalisation, as scikit-learn)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
     return float(normalized_mutual_info_score(*_pair(y_true, y_pred)))
 
 
 def adjusted_rand_index(y_true, y_pred) -> float:
     """Adjusted Rand index (Hubert & Arabie, 1985)."""
+    from sklearn.metrics import adjusted_rand_score
+
     return float(adjusted_rand_score(*_pair(y_true, y_pred)))

@@ -7,9 +7,6 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 from ..exceptions import DataError, InvalidParameterError
 
@@ -26,7 +23,10 @@ def _numpy(a, name: str) -> np.ndarray:
 C_GRID = (0.01, 0.1, 1.0, 10.0)
 
 
-def _fit(F: np.ndarray, y: np.ndarray, C: float, max_iter: int) -> LogisticRegression:
+def _fit(F: np.ndarray, y: np.ndarray, C: float, max_iter: int):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return LogisticRegression(max_iter=max_iter, C=C).fit(F, y)
@@ -78,6 +78,8 @@ def linear_probe_accuracy(train_features, train_labels, test_features, test_labe
         raise DataError("features contain NaN or infinity")
     if len(np.unique(ytr)) < 2:
         raise DataError("train_labels hold a single class; a probe needs at least two")
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(Ftr)
     Ftr, Fte = scaler.transform(Ftr), scaler.transform(Fte)
     if C == "auto":

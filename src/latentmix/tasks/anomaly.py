@@ -29,8 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.special import erf
-from scipy.stats import binom
 
 from .._arrays import to_output
 from .._estimator import TorchEstimator
@@ -254,6 +252,8 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
             lo, hi = float(train.min()), float(train.max())
             p = ((scores - lo) / (hi - lo if hi > lo else 1.0)).clip(0, 1)
         else:
+            from scipy.special import erf
+
             p = erf((scores - self._mu) / (self._sigma * np.sqrt(2))).clip(0, 1)
         probs = np.stack([1 - p, p], axis=1)
         if return_confidence:
@@ -271,6 +271,8 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         n = len(train)
         n_below = np.searchsorted(train, scores, side="right")  # training scores <= each score
         posterior = (1 + n_below) / (2 + n)
+        from scipy.stats import binom  # here, not at import: scipy.stats takes a second
+
         confidence = 1 - binom.cdf(n - int(n * float(self.contamination)), n, posterior)
         inlier = scores <= self.threshold_
         confidence[inlier] = 1 - confidence[inlier]
