@@ -290,6 +290,29 @@ class BaseMixture(DensityMixin, TorchEstimator):
             out = torch.cat([fn(w) for w in self._weighted_chunks(source)])
         return self._output_like(X, out)
 
+    # ------------------------------------------------------------------ scikit-learn's private hooks
+    # (what sklearn.mixture's own code and third-party subclasses call; see README, "Gaussian
+    # mixtures": the hooks that exist with scikit-learn's meaning, and those that differ)
+    def _estimate_weighted_log_prob(self, X):
+        """log w_j + log p(x | j) of a fitted model (n_samples, n_components), like scikit-learn's
+        (the variational mixture's weights term is E[log pi_j], as in scikit-learn's)."""
+        return self._apply(X, lambda w: w)
+
+    def _estimate_log_prob_resp(self, X):
+        """(log p(x) (n_samples,), log responsibilities (n_samples, n_components))."""
+        self._check_is_fitted()
+        source = self._source(X, reset=False)
+        with one_thread_if_small(self._pass_work(source), source.device):
+            weighted = torch.cat(list(self._weighted_chunks(source)))
+        log_norm = torch.logsumexp(weighted, 1)
+        return self._output_like(X, log_norm), self._output_like(X, weighted - log_norm[:, None])
+
+    def _e_step(self, X):
+        """(mean log p(x) as a float, log responsibilities), scikit-learn's E-step on a fitted
+        model (latentmix's own EM folds its E-step into sufficient statistics instead)."""
+        log_norm, log_resp = self._estimate_log_prob_resp(X)
+        return float(torch.as_tensor(log_norm).double().mean()), log_resp
+
     def score_samples(self, X):
         """Log-likelihood log p(x) of every sample: (n_samples,)."""
         return self._apply(X, lambda w: torch.logsumexp(w, dim=1))

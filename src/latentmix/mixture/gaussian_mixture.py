@@ -194,6 +194,51 @@ class GaussianMixture(StepwiseEMMixin, BaseMixture):
         self.precisions_ = out(G.precisions_from_cholesky(prec_chol, self.covariance_type))
         self.covariances_ = out(G.covariances_from_precision_cholesky(prec_chol, self.covariance_type))
 
+    # ------------------------------------------------------------------ scikit-learn's private hooks
+    def _get_parameters(self):
+        """(weights_, means_, covariances_, precisions_cholesky_), as scikit-learn's."""
+        self._check_is_fitted()
+        return self.weights_, self.means_, self.covariances_, self.precisions_cholesky_
+
+    def _set_parameters(self, params):
+        """Set (weights, means, covariances, precisions_cholesky), e.g. from :meth:`_get_parameters`
+        or a scikit-learn model, on a fitted model (dtype, device and kind of output are kept).
+        As in scikit-learn, the covariances are taken as given only through the precision
+        Cholesky factors: ``covariances_`` and ``precisions_`` are recomputed from them."""
+        self._check_is_fitted()
+        if not isinstance(params, (tuple, list)) or len(params) != 4:
+            raise InvalidParameterError("params must be (weights, means, covariances, precisions_cholesky)")
+        k, d, cov = self.n_components, self.n_features_in_, self.covariance_type
+        opts = dict(dtype=self._fitted_dtype(), device=self._fitted_device())
+        weights = check_weights(params[0], k, **opts)
+        means = check_means(params[1], k, d, **opts)
+        shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[cov]
+        prec_chol = torch.as_tensor(np.asarray(params[3]) if not isinstance(params[3], torch.Tensor)
+                                    else params[3]).to(**opts)
+        if tuple(prec_chol.shape) != shape:
+            raise InvalidParameterError(f"precisions_cholesky must have shape {shape}; got {tuple(prec_chol.shape)}")
+        if cov in ("full", "tied") and not torch.equal(prec_chol, torch.triu(prec_chol)):
+            raise InvalidParameterError("precisions_cholesky must be upper triangular (scikit-learn's "
+                                        "factors are; latentmix's E-step relies on it)")
+        self._set_fitted([weights, means - self._shift, prec_chol.contiguous()])
+
+    def _estimate_log_weights(self):
+        """log weights_ (n_components,)."""
+        self._check_is_fitted()
+        return self._output_like_fitted(torch.log(self._params[0]))
+
+    def _estimate_log_prob(self, X):
+        """log p(x | j) without the weights (n_samples, n_components)."""
+        log_w = torch.log(self._params[0])
+        return self._apply(X, lambda w: w - log_w)
+
+    def _compute_lower_bound(self, _, log_prob_norm):
+        """scikit-learn's: the mean log-likelihood is GaussianMixture's lower bound."""
+        return log_prob_norm
+
+    def _output_like_fitted(self, t: torch.Tensor):
+        return t if self._input_kind == "torch" else t.detach().cpu().numpy()
+
     def _params_from_fitted(self):
         return [t.clone() for t in self._params]
 
