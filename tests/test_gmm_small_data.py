@@ -76,3 +76,12 @@ def test_fitted_tensors_are_normal_tensors(cls):
     proba = gm.predict_proba(X)
     assert not proba.is_inference()
     gm.fit(X)  # and a refit (a warm start reads the kept parameters) works
+
+
+def test_chunk_budget_depends_on_the_device():
+    from latentmix.mixture._data import resolve_chunk_size
+
+    assert resolve_chunk_size(None, 10**6, 4096, "cpu") == 512  # ~8 MB of work: cache-sized
+    assert resolve_chunk_size(None, 10**6, 4096, "cuda") == 16384  # 2^26 floats: few kernels
+    assert resolve_chunk_size(None, 1000, 4096, "cuda") == 1000
+    assert resolve_chunk_size(77, 10**6, 4096, "cuda") == 77
