@@ -167,3 +167,14 @@ def test_bad_input(digits):
 def test_predict_on_another_width_is_a_clear_error(fitted):
     with pytest.raises(DataError, match="shape"):
         fitted.predict(np.zeros((3, 1, 9, 9), dtype=np.float32))
+
+
+@pytest.mark.slow
+def test_manifold_with_real_umap(digits):
+    """N2D end to end with umap-learn itself (numba compiles UMAP on first use: ~1 min)."""
+    pytest.importorskip("umap")
+    X, y = digits
+    clu = lm.DeepClustering(10, method="manifold", random_state=0, **FAST).fit(X)
+    assert clu.manifold_embedding_.shape == (len(X), 10)
+    assert lm.metrics.clustering_accuracy(y, clu.labels_) > 0.6  # UMAP of digit codes separates most digits
+    np.testing.assert_array_equal(clu.predict(X), clu.labels_)

@@ -196,7 +196,11 @@ class DeepClustering(ClusterMixin, TorchEstimator):
                 self.mixture_, self.clusterer_ = self._mixture().fit(emb), "manifold"
         if self.refine:
             self._refine(Xs)
-        self.labels_ = to_output(self._proba(Xs).argmax(1), kind)
+        if self.clusterer_ == "manifold":  # the training rows' embedding is known: no nearest-neighbour search
+            proba = self.mixture_.predict_proba(self.manifold_embedding_.to(self._mixture_device()))
+        else:
+            proba = self._proba(Xs)
+        self.labels_ = to_output(torch.as_tensor(proba).argmax(1), kind)
         self.output_kind_ = kind
         self.fit_seconds_ = time.perf_counter() - t0
         if run_dir is not None:
