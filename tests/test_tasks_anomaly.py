@@ -47,7 +47,9 @@ def test_combined_is_the_standardised_sum(digits, detector):
     parts = detector.score_components(Xt[:40])
     assert set(parts) == {"reconstruction", "latent-density"}
     recon = parts["reconstruction"]
-    np.testing.assert_allclose(recon, -detector.autoencoder_.score_samples(Xt[:40]), rtol=1e-6)
+    resid = (Xt[:40] - detector.autoencoder_.reconstruct(Xt[:40])).reshape(40, -1)  # (40, 64)
+    z = (resid - detector.residual_mean_.numpy()) / detector.residual_scale_.numpy()
+    np.testing.assert_allclose(recon, (z ** 2).mean(1), rtol=1e-5)
     expected = sum((parts[k] - detector.score_center_[k]) / detector.score_scale_[k] for k in parts)
     np.testing.assert_allclose(detector.decision_function(Xt[:40]), expected, rtol=1e-6, atol=1e-9)
     train = detector.decision_scores_
@@ -141,3 +143,18 @@ def test_bad_input(digits, detector):
         lm.AnomalyDetector(method="iforest").fit(X[:50])
     with pytest.raises(lm.exceptions.NotFittedError):
         lm.AnomalyDetector().decision_function(X)
+
+
+def test_reconstruction_scores(digits, detector):
+    """'standardized' divides each pixel's residual by its spread on the training residuals
+    (floored at a tenth of the mean spread); 'mse' is the autoencoder's own per-sample error."""
+    X, y, Xt, _ = digits
+    resid = (X[y != 0] - detector.autoencoder_.reconstruct(X[y != 0])).reshape(int((y != 0).sum()), -1)
+    std = resid.std(0)
+    np.testing.assert_allclose(detector.residual_mean_.numpy(), resid.mean(0), atol=1e-5)
+    np.testing.assert_allclose(detector.residual_scale_.numpy(), std + 0.1 * std.mean(), rtol=1e-4, atol=1e-6)
+    mse = lm.AnomalyDetector(reconstruction="mse", random_state=0, **FAST).fit(X[y != 0])
+    np.testing.assert_allclose(mse.score_components(Xt[:20])["reconstruction"],
+                               -mse.autoencoder_.score_samples(Xt[:20]), rtol=1e-6)
+    with pytest.raises(lm.exceptions.InvalidParameterError, match="reconstruction"):
+        lm.AnomalyDetector(reconstruction="l1").fit(X[:50])

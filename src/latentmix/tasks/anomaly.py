@@ -3,7 +3,14 @@ mixture on its codes (no training loop of its own).
 
 Scores (higher = more abnormal), each usable alone:
 
-- ``"reconstruction"``: the autoencoder's per-sample mean squared reconstruction error;
+- ``"reconstruction"``: the autoencoder's reconstruction error. By default
+  (``reconstruction="standardized"``) each feature's residual is standardised by the mean and
+  spread of that feature's residuals on the training data, and the squares are averaged: the
+  negative log-likelihood, up to constants, of the residual under a per-feature Gaussian fitted to
+  the normal data's residuals. A pixel the normal class always reconstructs well (the background
+  around a trouser) then counts for much more than one it never does (a shirt's pattern); on
+  Fashion-MNIST one-class detection this lifts the reconstruction score's AUROC by 1-8 points over
+  the plain mean squared error (``reconstruction="mse"``; ``benchmarks/RESULTS.md``);
 - ``"latent-density"``: minus the log-density of the code under a :class:`~latentmix.GaussianMixture`
   fitted on the training codes: the energy of DAGMM (Zong et al., 2018, "Deep autoencoding
   Gaussian mixture model for unsupervised anomaly detection"), here without end-to-end training;
@@ -60,7 +67,8 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
     outliers in the training data, which sets ``threshold_``; ``autoencoder``: ``"ae"``,
     ``"dae"`` (masking noise ``noise_level``), ``"aae"`` or ``"auto"`` (an AAE for
     ``method="discriminator"``, else a denoising autoencoder); ``n_components`` /
-    ``covariance_type`` / ``reg_covar``: the latent mixture; ``standardize``: ``"median"``
+    ``covariance_type`` / ``reg_covar``: the latent mixture; ``reconstruction``:
+    ``"standardized"`` (per-feature standardised residuals) or ``"mse"``; ``standardize``: ``"median"``
     (median/MAD) or ``"mean"`` (mean/std) for the combined score. Tables are standardised per
     column (``scale="auto"``).
     """
@@ -78,6 +86,7 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         "covariance_type": [Options({"full", "tied", "diag", "spherical"})],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "standardize": [Options({"median", "mean"})],
+        "reconstruction": [Options({"standardized", "mse"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0.0, None, closed="neither")],
@@ -89,8 +98,8 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
 
     def __init__(self, method="combined", contamination=0.1, *, latent_dim=16, arch="auto", hidden=None,
                  autoencoder="auto", noise_level=0.2, n_components=4, covariance_type="full", reg_covar=1e-4,
-                 standardize="median", epochs=30, batch_size=128, lr=1e-3, scale="auto", random_state=None,
-                 device="auto", verbose=0):
+                 standardize="median", reconstruction="standardized", epochs=30, batch_size=128, lr=1e-3,
+                 scale="auto", random_state=None, device="auto", verbose=0):
         self.method = method
         self.contamination = contamination
         self.latent_dim = latent_dim
@@ -102,6 +111,7 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
         self.standardize = standardize
+        self.reconstruction = reconstruction
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -147,6 +157,7 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
                                batch_size=self.batch_size, lr=self.lr, random_state=self.random_state,
                                device=self.device, verbose=self.verbose)
         self.autoencoder_ = ae.fit(Xs, **({} if run_dir is None else {"run_dir": run_dir, "resume": resume}))
+        self.residual_mean_, self.residual_scale_ = self._residual_statistics(Xs)
         codes = torch.as_tensor(ae.transform(Xs)).detach().float()
         self.mixture_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type, n_init=2,
                                         reg_covar=self.reg_covar, random_state=self.random_state,
@@ -162,6 +173,26 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         if run_dir is not None:
             self.save(run_dir)
         return self
+
+    def _residuals(self, Xs: torch.Tensor) -> torch.Tensor:
+        """Input minus reconstruction, flattened: (N, F) float32."""
+        recon = torch.as_tensor(self.autoencoder_.reconstruct(Xs)).to(Xs.device)
+        return (Xs - recon).reshape(len(Xs), -1).float()
+
+    def _residual_statistics(self, Xs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-feature mean and spread of the training residuals: (F,), (F,). The spread is the
+        standard deviation plus a tenth of its mean over features, so a feature the autoencoder
+        reconstructs perfectly (a constant border) cannot dominate through a near-zero divisor."""
+        r = self._residuals(Xs)
+        std = r.std(0, unbiased=False)
+        return r.mean(0).cpu(), (std + 0.1 * std.mean() + 1e-12).cpu()
+
+    def _reconstruction_score(self, Xs: torch.Tensor) -> torch.Tensor:
+        if self.reconstruction == "mse":
+            return -torch.as_tensor(self.autoencoder_.score_samples(Xs)).double()
+        r = self._residuals(Xs)
+        z = (r - self.residual_mean_.to(r.device)) / self.residual_scale_.to(r.device)
+        return z.pow(2).mean(1).double()
 
     def _location_scale(self, s: torch.Tensor) -> tuple[float, float]:
         s = s.double().cpu()
@@ -186,7 +217,7 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         ae, out = self.autoencoder_, {}
         names = self._score_names() if names is None else names
         if "reconstruction" in names:
-            out["reconstruction"] = -torch.as_tensor(ae.score_samples(Xs)).double()
+            out["reconstruction"] = self._reconstruction_score(Xs)
         if "latent-density" in names:
             codes = torch.as_tensor(ae.transform(Xs)).float().to(self.mixture_._fitted_device())
             out["latent-density"] = -torch.as_tensor(self.mixture_.score_samples(codes)).double().to(Xs.device)
@@ -297,7 +328,8 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         self.autoencoder_, self.mixture_ = children["autoencoder"], children["mixture"]
 
     def _save_tensors(self, file: Path) -> None:
-        save_tensors({"decision_scores": torch.as_tensor(self.decision_scores_), **self.scaler_.tensors()}, file)
+        save_tensors({"decision_scores": torch.as_tensor(self.decision_scores_), "residual_mean": self.residual_mean_,
+                      "residual_scale": self.residual_scale_, **self.scaler_.tensors()}, file)
 
     def _fitted_config(self) -> dict:
         return {"input_shape": list(self.input_shape_), "output_kind": self.output_kind_,
@@ -312,4 +344,8 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         self.score_scale_ = {k: float(v) for k, v in fitted["score_scale"].items()}
         self.fit_seconds_ = fitted.get("fit_seconds")
         self.scaler_ = TableScaler.from_tensors(t)
+        if "residual_mean" not in t and self.reconstruction == "standardized":
+            raise InvalidParameterError(f"{file} has no residual statistics (saved before "
+                                        "reconstruction='standardized' existed): refit the detector")
+        self.residual_mean_, self.residual_scale_ = t.get("residual_mean"), t.get("residual_scale")
         self._set_scores(t["decision_scores"].double().numpy())
