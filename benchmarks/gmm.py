@@ -162,8 +162,8 @@ def headline(args, peaks: dict) -> list[dict]:
     """N=60,000, D=50, K=10: every covariance type, float32 and float64."""
     X32 = make_data(60_000, 50, 10)
     rows = []
-    for X in (X32, X32.astype(np.float64)):
-        for cov in COVARIANCE_TYPES:
+    for X in [X32.astype(dtype) for dtype in args.dtypes]:
+        for cov in args.covariances:
             rows.append(compare(X, 10, cov, args.iterations, args.rounds, peaks))
     return rows
 
@@ -229,6 +229,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=20, help="timed EM iterations per fit (headline)")
     parser.add_argument("--rounds", type=int, default=3, help="turns per contender; the fastest counts")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("out"))
+    parser.add_argument("--covariances", nargs="+", choices=COVARIANCE_TYPES, default=list(COVARIANCE_TYPES),
+                        help="headline rows to run (e.g. a quiet rerun of one row)")
+    parser.add_argument("--dtypes", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
     args = parser.parse_args()
     if args.iterations < 1 or args.rounds < 1:
         parser.error("--iterations and --rounds must be >= 1")
