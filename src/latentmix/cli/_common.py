@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import math
 import sys
 from pathlib import Path
 
 import click
 
+from .._io import jsonable
 from ..exceptions import CheckpointError, InvalidParameterError
 
 __all__ = ["load_data", "read_options", "load_toml", "estimator_options", "quiet", "say", "config_option",
@@ -154,25 +154,9 @@ def config_option(command=None, *, model=None, help: str | None = None):
 
 
 # ---------------------------------------------------------------------------- --json
-def _jsonable(value):
-    """Plain JSON values: numpy scalars and arrays become numbers and lists, NaN/inf become null,
-    paths become strings."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy / torch scalars and arrays
-        return _jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def to_json(result: dict) -> str:
     """``result`` as strict JSON text (no NaN), indented."""
-    return json.dumps(_jsonable(result), indent=2, allow_nan=False)
+    return json.dumps(jsonable(result), indent=2, allow_nan=False)
 
 
 def json_option(command):

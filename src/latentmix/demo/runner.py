@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .._io import write_json
+from .._io import jsonable, write_json
 from ..exceptions import InvalidParameterError
 from .anomaly import compare_anomaly
 from .clustering import compare_clustering
@@ -35,18 +35,6 @@ class DemoResult:
     table: str
     report: Path
     outcomes: list[Outcome]
-
-
-def _json_ready(value):
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return value.item()
-    return value
 
 
 def run_demo(settings: DemoSettings, say: Callable[[str], None] | None = None) -> DemoResult:
@@ -118,7 +106,7 @@ def _run(settings: DemoSettings, data, recipe, say, start: float) -> DemoResult:
     metrics = {"data": data.name, "seconds": seconds, "settings": config,
                **{o.key: {**o.metrics, "step_seconds": o.seconds} for o in outcomes},
                "headlines": [dataclasses.asdict(h) for h in headlines]}
-    write_json(out / "metrics.json", _json_ready(metrics))
+    write_json(out / "metrics.json", jsonable(metrics))
     report = write_demo_report(out, outcomes, data_name=data.name, description=data.describe(), seconds=seconds,
                                settings=config)
-    return DemoResult(_json_ready(metrics), table, report, outcomes)
+    return DemoResult(jsonable(metrics), table, report, outcomes)
