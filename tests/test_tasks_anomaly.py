@@ -103,6 +103,20 @@ def test_save_load_round_trip(digits, detector, tmp_path):
     np.testing.assert_allclose(back.predict_proba(Xt, method="unify"), detector.predict_proba(Xt, method="unify"))
 
 
+def test_a_saved_detector_without_residual_statistics_is_refused(detector, tmp_path):
+    """A run folder saved before reconstruction='standardized' (no residual tensors) gives a clear
+    error naming the fix, and the folder is left as it was."""
+    from latentmix.core.persist import load_tensors, save_tensors
+
+    weights = detector.save(tmp_path / "det") / "weights.safetensors"
+    tensors = {k: v for k, v in load_tensors(weights, "cpu").items() if not k.startswith("residual_")}
+    save_tensors(tensors, weights)
+    before = weights.read_bytes()
+    with pytest.raises(lm.exceptions.CheckpointError, match="residual statistics.*refit"):
+        lm.load(tmp_path / "det")
+    assert weights.read_bytes() == before
+
+
 def test_aae_discriminator_score(digits, tmp_path):
     X, y, Xt, yt = digits
     det = lm.AnomalyDetector(autoencoder="aae", random_state=0, **FAST).fit(X[y != 0])

@@ -42,7 +42,7 @@ from .._estimator import TorchEstimator
 from .._validation import InstanceOf, Interval, Options
 from ..core.persist import load_tensors, save_tensors
 from ..core.registry import register
-from ..exceptions import InvalidParameterError
+from ..exceptions import CheckpointError, InvalidParameterError
 from ..mixture import GaussianMixture
 from ..models._mixins import OutlierMixin
 from ._common import TableScaler, build_autoencoder, check_input, resolve_arch, resolve_hidden
@@ -345,7 +345,7 @@ class AnomalyDetector(OutlierMixin, TorchEstimator):
         self.fit_seconds_ = fitted.get("fit_seconds")
         self.scaler_ = TableScaler.from_tensors(t)
         if "residual_mean" not in t and self.reconstruction == "standardized":
-            raise InvalidParameterError(f"{file} has no residual statistics (saved before "
+            raise CheckpointError(f"{file} has no residual statistics (saved before "
                                         "reconstruction='standardized' existed): refit the detector")
         self.residual_mean_, self.residual_scale_ = t.get("residual_mean"), t.get("residual_scale")
         self._set_scores(t["decision_scores"].double().numpy())
