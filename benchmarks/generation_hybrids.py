@@ -44,15 +44,15 @@ MIXTURES = ("aae-gmm", "ae+latentgmm", "vade")  # per-component purity and grid
 
 
 # ---------------------------------------------------------------------------------- latentmix
-def latentmix_model(name: str, epochs: int):
-    common = dict(latent_dim=LATENT, arch="conv", epochs=epochs, random_state=0)
+def latentmix_model(name: str, epochs: int, seed: int = 0):
+    common = dict(latent_dim=LATENT, arch="conv", epochs=epochs, random_state=seed)
     if name == "aae-gmm":
         return lm.AdversarialAutoEncoder(prior=GaussianMixturePrior(K), **common)
     if name == "vaegan":
         return lm.VAEGAN(**common)
     if name == "vade":
         return lm.VAE(prior=GaussianMixturePrior(K, learnable=True), **common)
-    return lm.LatentGMM(lm.AutoEncoder(**common), n_components=K, random_state=0)  # fit trains both
+    return lm.LatentGMM(lm.AutoEncoder(**common), n_components=K, random_state=seed)  # fit trains both
 
 
 def component_purity(model, extractor, n: int) -> dict:
@@ -78,7 +78,7 @@ def component_grid(model, path: Path) -> str:
 
 
 def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
-    model = latentmix_model(name, args.epochs)
+    model = latentmix_model(name, args.epochs, args.seed)
     start = time.perf_counter()
     model.fit(X)
     row = {"fit_seconds": time.perf_counter() - start}
@@ -186,12 +186,12 @@ def run_pythae(name: str, nets: str, X, X_test, y_test, args) -> dict:
     from pythae.data.preprocessors import DataProcessor
     from pythae.samplers import GaussianMixtureSampler, GaussianMixtureSamplerConfig, NormalSampler
 
-    torch.manual_seed(0)
-    np.random.seed(0)  # noqa: NPY002 (pythae fits and samples an unseeded scikit-learn mixture: global state)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)  # noqa: NPY002 (pythae fits and samples an unseeded scikit-learn mixture: global state)
     model, trainer_cls, config_cls = pythae_model(name, nets)
     out_dir = args.out.parent / "pythae" / f"{name.replace('+', '_')}-{nets}"
     out_dir.mkdir(parents=True, exist_ok=True)
-    config = config_cls(output_dir=str(out_dir), num_epochs=args.epochs, seed=0)  # default lr(s), batch 64
+    config = config_cls(output_dir=str(out_dir), num_epochs=args.epochs, seed=args.seed)  # default lr(s), batch 64
     processor = DataProcessor()
     dataset = processor.to_dataset(processor.process_data(X.numpy()))  # what pythae's pipeline does
     trainer = trainer_cls(model=model, train_dataset=dataset, training_config=config)
@@ -212,7 +212,7 @@ def run_pythae(name: str, nets: str, X, X_test, y_test, args) -> dict:
         sampler = NormalSampler(trained)
     row["fit_seconds"] = train_seconds + time.perf_counter() - start  # the mixture is part of the model
     row["sampler"] = type(sampler).__name__
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     with torch.no_grad():
         fake = sampler.sample(num_samples=args.samples, batch_size=500).reshape(-1, *SHAPE).cpu()
     row["metrics"] = lm.metrics.evaluate_samples(X_test[:args.samples], fake, features="fashion-mnist", seed=0)
@@ -242,6 +242,7 @@ def main() -> None:
     parser.add_argument("--pythae-nets", nargs="+", default=["default", "conv"], choices=["default", "conv"],
                         help="pythae's own default networks and/or latentmix's conv networks")
     parser.add_argument("--epochs", type=int, default=20, help="the same epoch budget for every model")
+    parser.add_argument("--seed", type=int, default=0, help="training (and pythae's sampling) seed of every model")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples, against as many test images")
     parser.add_argument("--purity-samples", type=int, default=1000, help="samples per mixture component")
     parser.add_argument("--train-rows", type=int, default=None, help="random subset of the 60k (smoke runs)")
@@ -256,7 +257,8 @@ def main() -> None:
 
     extractor = get_feature_extractor("fashion-mnist")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    context = {"epochs": args.epochs, "train_rows": len(X), "samples": args.samples, "latent_dim": LATENT,
+    context = {"epochs": args.epochs, "seed": args.seed, "train_rows": len(X), "samples": args.samples,
+               "latent_dim": LATENT,
                "torch": torch.__version__, "threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
     print(json.dumps(context), flush=True)
     if any(m in THEIRS for m in args.models):

@@ -165,16 +165,31 @@ def test_vade_learns_its_mixture(digits):
 # ---------------------------------------------------------------- stratified rejection in a GAN
 def test_stratified_rejection_restores_the_real_component_shares(digits):
     X, _ = digits
-    gan = lm.GAN("mlp", epochs=60, lr_g=1e-3, lr_d=1e-3, ema=0.99, **FAST).fit(X)
+    gan = lm.GAN("mlp", epochs=60, lr_g=1e-3, lr_d=1e-3, ema=0.99, strata=10, **FAST).fit(X)
+    assert gan.strata_.n_strata == 10  # as asked ("auto" would give 2 on 180 held-out digits)
     target = torch.tensor(gan.stratified_calibration_.target_shares)
 
     def shares(x):
-        return torch.bincount(gan.strata_.assign(gan._features(x)), minlength=gan.strata).double() / len(x)
+        return torch.bincount(gan.strata_.assign(gan._features(x)), minlength=gan.strata_.n_strata).double() / len(x)
 
     plain = shares(gan.sample(2000, seed=0))
     strat = shares(gan.sample(2000, seed=0, rejection="stratified"))
     assert float((strat - target).abs().sum()) < 0.5 * float((plain - target).abs().sum())
     assert float((strat - target).abs().max()) < 0.06
+
+
+def test_auto_strata_follow_the_held_out_size(digits):
+    from latentmix.models._rejecting import resolve_strata
+
+    assert [resolve_strata("auto", n) for n in (0, 100, 480, 2400, 6000, 60_000)] == [2, 2, 2, 10, 25, 25]
+    assert resolve_strata(7, 10) == 7  # an explicit count is kept
+    X, _ = digits
+    gan = lm.GAN("mlp", epochs=1, calibration_fraction=0, **FAST).fit(X[:100])
+    assert gan.strata == "auto"
+    gan.calibrate(X[100:700])  # 600 held-out digits: 600 // 240 = 2 strata
+    assert gan.strata_.n_strata == 2 and len(gan.stratified_calibration_.offsets) == 2
+    with pytest.raises(lm.exceptions.InvalidParameterError, match="strata"):
+        lm.GAN("mlp", strata="many", **FAST).fit(X[:100])
 
 
 def test_calibration_generates_in_proportion_to_the_held_out_data(digits):

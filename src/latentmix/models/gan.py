@@ -94,13 +94,13 @@ class GAN(RejectionMixin, GenerativeMixin, NeuralEstimator):
         "hidden": [None, InstanceOf(tuple, list)],
         "calibration_fraction": [Interval(Real, 0.0, 0.5, closed="both")],
         "prior": [None, InstanceOf(Prior)],
-        "strata": [Interval(Integral, 1, None, closed="left")],
+        "strata": [Interval(Integral, 1, None, closed="left"), Options({"auto"})],
     }
 
     __init__ = declared_init(
         [("arch", "mlp"), ("loss", "ns"), ("latent_dim", 64)],
         [("lr_g", 2e-4), ("lr_d", 2e-4), ("betas", (0.5, 0.999)), ("n_critic", 1), ("spectral_norm", False),
-         ("ema", None), ("gp_weight", 10.0), ("hidden", None), ("calibration_fraction", 0.1), ("strata", 10),
+         ("ema", None), ("gp_weight", 10.0), ("hidden", None), ("calibration_fraction", 0.1), ("strata", "auto"),
          ("prior", None), *training(exclude=("lr", "lr_schedule", "weight_decay"), batch_size=64)])
 
     def _validate_params(self) -> None:

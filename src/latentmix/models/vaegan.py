@@ -24,7 +24,7 @@ from numbers import Integral, Real
 
 import torch
 
-from .._validation import Interval
+from .._validation import Interval, Options
 from ..core.registry import register
 from ..nn import build_discriminator
 from ..train import Phase, adam
@@ -50,7 +50,8 @@ class VAEGAN(RejectionMixin, VAE):
     Its discriminator also checks what the decoder generates: after ``calibrate(held_out_real)``
     (or ``fit(X, validation=held_out_real)``, which calls it), ``sample(n, rejection=True)`` is
     discriminator rejection sampling and ``sample(n, rejection="stratified")`` its
-    mixture-stratified form, as for :class:`~latentmix.GAN` (``strata`` mixture components).
+    mixture-stratified form, as for :class:`~latentmix.GAN` (``strata`` mixture components; ``"auto"``:
+    one per 240 held-out samples, 2 to 25).
     """
 
     _parameter_constraints = {
@@ -59,12 +60,12 @@ class VAEGAN(RejectionMixin, VAE):
         "adversarial_weight": [Interval(Real, 0.0, None, closed="left")],
         "pixel_weight": [Interval(Real, 0.0, None, closed="left")],
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
-        "strata": [Interval(Integral, 1, None, closed="left")],
+        "strata": [Interval(Integral, 1, None, closed="left"), Options({"auto"})],
     }
 
     __init__ = declared_init([("latent_dim", 32)], [
         ("gamma", 0.01), ("adversarial_weight", 1.0), ("pixel_weight", 1.0), ("lr_d", 2e-4), ("beta", 1.0),
-        ("likelihood", "bernoulli"), ("prior", None), ("strata", 10),
+        ("likelihood", "bernoulli"), ("prior", None), ("strata", "auto"),
         *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
         *training(batch_size=64, lr=2e-4)])
 
