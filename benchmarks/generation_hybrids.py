@@ -2,7 +2,8 @@
 
 latentmix: the adversarial autoencoder with a 10-component Gaussian-mixture prior (Makhzani et
 al., 2016), VAE-GAN (Larsen et al., 2016), the mixture-prior VAE (VaDE; Jiang et al., 2017) and
-an autoencoder + a 10-component Gaussian mixture in its latent space, all with conv networks and
+an autoencoder (MSE, or BCE: ``ae-bce+latentgmm``) + a 10-component Gaussian mixture in its latent
+space, all with conv networks and
 latent size 16. pythae (benchmark-only dependency, never imported by latentmix): ``AE`` +
 ``GaussianMixtureSampler`` (10 components), ``Adversarial_AE`` and ``VAEGAN``, each with pythae's
 default networks and with latentmix's conv networks wrapped in pythae's base classes, trained by
@@ -38,9 +39,9 @@ import latentmix as lm
 from latentmix.priors import GaussianMixturePrior
 
 SHAPE, LATENT, K = (1, 28, 28), 16, 10
-OURS = ("aae-gmm", "vaegan", "vade", "ae+latentgmm")
+OURS = ("aae-gmm", "vaegan", "vade", "ae+latentgmm", "ae-bce+latentgmm")
 THEIRS = ("pythae-ae+gmm", "pythae-aae", "pythae-vaegan")
-MIXTURES = ("aae-gmm", "ae+latentgmm", "vade")  # per-component purity and grid
+MIXTURES = ("aae-gmm", "ae+latentgmm", "ae-bce+latentgmm", "vade")  # per-component purity and grid
 
 
 # ---------------------------------------------------------------------------------- latentmix
@@ -52,7 +53,8 @@ def latentmix_model(name: str, epochs: int, seed: int = 0):
         return lm.VAEGAN(**common)
     if name == "vade":
         return lm.VAE(prior=GaussianMixturePrior(K, learnable=True), **common)
-    return lm.LatentGMM(lm.AutoEncoder(**common), n_components=K, random_state=seed)  # fit trains both
+    loss = "bce" if name == "ae-bce+latentgmm" else "mse"  # BCE: sharper decodings of [0, 1] images
+    return lm.LatentGMM(lm.AutoEncoder(loss=loss, **common), n_components=K, random_state=seed)  # fit trains both
 
 
 def component_purity(model, extractor, n: int) -> dict:
