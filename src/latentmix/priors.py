@@ -53,6 +53,9 @@ class Prior(torch.nn.Module):
     """Base of the priors: ``dim`` (None until built), ``n_components`` (None: not a mixture)."""
 
     n_components: int | None = None
+    #: Models call ``kl``/``log_prob``/``sample``, not ``forward``: under torch.distributed the
+    #: training loop averages a learnable prior's gradients itself instead of wrapping it in DDP.
+    ddp_forward = False
 
     def __init__(self, dim: int | None = None):
         super().__init__()

@@ -92,8 +92,8 @@ class VAEGAN(RejectionMixin, VAE):
         decoder, disc = self.networks_["decoder"], self.networks_["discriminator"]
         x_tilde = decoder(z)
         x_p = decoder(prior.sample(len(x))[0].to(x.device))
-        features = disc.features(torch.cat([x, x_tilde, x_p]))  # (3B, F): one discriminator pass
-        logits = disc[-1](features).reshape(3, len(x))  # rows: real, reconstruction, prior sample
+        logits, features = disc(torch.cat([x, x_tilde, x_p]), with_features=True)  # one pass: (3B, 1), (3B, F)
+        logits = logits.reshape(3, len(x))  # rows: real, reconstruction, prior sample
         f_real, f_tilde, _ = features.chunk(3)
         return {"nll": self._negative_log_likelihood(x_tilde, x),
                 "feature": 0.5 * (f_tilde - f_real.detach()).pow(2).sum(1),  # Gaussian in feature space

@@ -133,3 +133,10 @@ class Discriminator(Network):
         for layer in list(self)[:-1]:
             x = layer(x)
         return x
+
+    def forward(self, x: torch.Tensor, with_features: bool = False):
+        """The head's output, or ``(output, features)`` with ``with_features=True``: one pass for
+        both, through ``forward`` so that a ``DistributedDataParallel`` wrapper sees the call."""
+        h = self.features(x)
+        out = self[-1](h)
+        return (out, h) if with_features else out

@@ -6,6 +6,12 @@ loss code uses it unchanged; the plain modules are put back afterwards. A networ
 averages gradients only during the phases that update that network (a GAN's generator phase
 calls the discriminator without synchronising its gradients). DDP's rule applies: in a phase,
 every trainable parameter of the phase's networks must receive a gradient.
+
+A network that models use through other methods than ``forward`` (a learnable prior's ``kl``,
+``log_prob``, ``sample``: its class sets ``ddp_forward = False``) is not wrapped: DDP only sees
+calls through ``forward``. It stays in place, rank 0's values are broadcast at the start, and
+after each backward pass of a phase that trains it :meth:`Dist.average_gradients` all-reduces
+its gradients (unused parameters count as zeros), which is what DDP would have done.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ class Dist:
     plain: dict = field(default_factory=dict)
     wrapped: dict = field(default_factory=dict)
     _syncs: list = field(default_factory=list)
+    _averaged: list = field(default_factory=list)  # per phase: the parameters averaged by hand
 
     @property
     def active(self) -> bool:
@@ -39,9 +46,18 @@ class Dist:
         and, per phase, the list ``[(wrapper, whether it averages gradients in that phase)]``."""
         trained = {n for p in phases for n in p.networks}
         covered: set[int] = set()
+        by_hand: dict[str, list[torch.nn.Parameter]] = {}
         for name, module in networks.items():
             params = dict(module.named_parameters())
             if name not in trained or not any(p.requires_grad for p in params.values()):
+                continue
+            if not getattr(module, "ddp_forward", True):  # used through other methods: averaged by hand
+                by_hand[name] = [p for p in params.values() if p.requires_grad and id(p) not in covered]
+                covered.update(id(p) for p in params.values())
+                for t in (*module.parameters(), *module.buffers()):
+                    comm = t.data.to(self.comm_device)
+                    dist.broadcast(comm, src=0)
+                    t.data.copy_(comm)
                 continue
             shared = [k for k, p in params.items() if id(p) in covered]  # tied to an earlier network
             covered.update(id(p) for p in params.values())
@@ -54,6 +70,22 @@ class Dist:
             self.plain[name] = module
             self.wrapped[name] = DistributedDataParallel(module, device_ids=ids)
         self._syncs = [[(w, n in p.networks) for n, w in self.wrapped.items()] for p in phases]
+        self._averaged = [[t for n in p.networks for t in by_hand.get(n, [])] for p in phases]
+
+    def average_gradients(self, phase_index: int) -> None:
+        """After a phase's backward pass: the mean over ranks of the gradients of its networks
+        that are not DDP-wrapped (see the module docstring); a no-op when there are none."""
+        params = self._averaged[phase_index] if self._averaged else []
+        if not params:
+            return
+        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in params])
+        comm = flat.to(self.comm_device)
+        dist.all_reduce(comm, op=dist.ReduceOp.SUM)
+        flat = comm.to(flat.device).div_(self.world)
+        offset = 0
+        for p in params:
+            p.grad = flat[offset:offset + p.numel()].view_as(p).clone()
+            offset += p.numel()
 
     def set_sync(self, phase_index: int) -> None:
         """Before a phase: wrappers average gradients only for the networks the phase updates."""
@@ -65,7 +97,7 @@ class Dist:
         for module in self.plain.values():
             if hasattr(module, "_ddp_params_and_buffers_to_ignore"):
                 del module._ddp_params_and_buffers_to_ignore
-        self.plain, self.wrapped, self._syncs = {}, {}, []
+        self.plain, self.wrapped, self._syncs, self._averaged = {}, {}, [], []
 
     def sum_(self, values: list[float]) -> list[float]:
         """Sum a list of numbers over ranks (float64)."""

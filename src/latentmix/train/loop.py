@@ -275,7 +275,7 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                 batch = X[index]
                 step = S.step
                 ctx = StepContext(step, S.epoch, step / total_steps, index,
-                                  None if labels is None else labels[index])
+                                  None if labels is None else labels[index], share_graphs=not ddp)
                 last = max((e[0] for e in plan if step % e[3] == 0), default=-1)  # the step's last phase
                 for i, loss_fn, opt, interval, after, schedule, prefix, params in plan:
                     if step % interval:
@@ -300,6 +300,8 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                     retain = i != last and bool(ctx.cache)  # a later phase reuses the cached graph
                     if params is None:
                         loss.backward(retain_graph=retain)
+                        if ddp:
+                            dd.average_gradients(i)  # the networks DDP does not wrap (e.g. a learnable prior)
                     else:
                         torch.autograd.backward(loss, inputs=params, retain_graph=retain)
                     opt.step()

@@ -32,6 +32,12 @@ class StepContext:
     computes its forward pass once per step (e.g. a VAE-GAN's encode/decode) and every phase
     takes its own loss from it. The loop keeps the autograd graph of the cached tensors alive
     until the step's last phase has run its backward pass (``retain_graph``).
+
+    ``share_graphs=False`` (the loop sets it under ``torch.distributed``): :meth:`cached`
+    computes afresh for every phase. DDP's gradient hooks need each phase's full backward pass,
+    which through a shared graph would reach networks an earlier phase of the step has already
+    stepped in place (and every DDP-wrapped network must be called through its wrapper in the
+    phase whose backward it synchronises).
     """
 
     step: int
@@ -40,9 +46,13 @@ class StepContext:
     index: torch.Tensor
     y: torch.Tensor | None = None
     cache: dict = field(default_factory=dict)
+    share_graphs: bool = True
 
     def cached(self, key: str, compute: Callable[[], object]):
-        """``cache[key]``, computed by ``compute()`` on first use within the step."""
+        """``cache[key]``, computed by ``compute()`` on first use within the step (on every use
+        when ``share_graphs`` is False)."""
+        if not self.share_graphs:
+            return compute()
         if key not in self.cache:
             self.cache[key] = compute()
         return self.cache[key]
