@@ -14,9 +14,12 @@ import contextlib
 import functools
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["launched_rank", "process_group", "rank_zero_output"]
 
@@ -40,6 +43,7 @@ def process_group(device: str | torch.device = "auto"):
     """Initialise the default process group from torchrun's environment for the block, and destroy
     it after; a no-op without that environment or when a group already exists. ``device`` (the
     model's, ``"auto"`` = CUDA when present) picks the backend: NCCL for CUDA, gloo for the CPU."""
+    import torch
     import torch.distributed as dist
 
     if launched_rank() is None or not dist.is_available() or dist.is_initialized():

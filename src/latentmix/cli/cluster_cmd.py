@@ -8,10 +8,8 @@ import json
 from pathlib import Path
 
 import click
-import numpy as np
 
 from .._io import write_json
-from ..core.persist import json_params
 from ._common import config_option, estimator_options, json_option, load_data, model_options, say
 from .report_cmd import report_after_training
 
@@ -27,6 +25,8 @@ def cluster_metrics(y, labels) -> dict:
 def write_cluster_grid(model, X, path: Path, n: int = 10) -> Path:
     """A PNG with one row per cluster: the ``n`` samples nearest its centre (blank where a cluster
     has fewer)."""
+    import numpy as np
+
     from ._grid import save_grid
 
     idx = model.representatives(X, n=n)  # (k, n), -1 = none
@@ -80,6 +80,9 @@ def cluster(data, split, out, dry_run, no_report, as_json, **flags):
       latentmix cluster --data digits --n-clusters 10 --config clusters.toml --json
       latentmix evaluate runs/clusters
     """
+    import numpy as np
+
+    from ..core.persist import json_params
     from ..tasks import DeepClustering
 
     params = estimator_options(DeepClustering, model_options(), flags)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from .. import datasets as _datasets
 from ._common import config_option, quiet, say
 
 __all__ = ["datasets"]
@@ -15,6 +14,8 @@ def _size(n_bytes: int) -> str:
 
 
 def _rows(root: str | None) -> list[tuple[str, ...]]:
+    from .. import datasets as _datasets
+
     rows = [("name", "shape", "classes", "splits", "where")]
     for info in _datasets.list_datasets(root=root):
         shape = "x".join(str(d) for d in info.shape)
@@ -79,5 +80,7 @@ def fetch_cmd(name: str, root: str | None, mirror: str | None, no_progress: bool
       latentmix datasets fetch fashion-mnist
       latentmix datasets fetch mnist --root data/ --mirror https://example.org/mnist/
     """
+    from .. import datasets as _datasets
+
     folder = _datasets.fetch(name, root=root, mirror=mirror, verbose=False if no_progress or quiet() else None)
     say(f"{name}: ready in {folder}")  # the global --quiet leaves this line out too

@@ -6,20 +6,24 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
 
 from .._io import atomic_write, write_json
-from ..core.persist import json_params
 from ..exceptions import DataError, InvalidParameterError
 from ._common import config_option, estimator_options, json_option, load_data, model_options, say
 from .report_cmd import report_after_training
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def outlier_truth(y, normal_class) -> np.ndarray | None:
     """1 = outlier per row: ``y != normal_class``; without a normal class, labels that are all 0/1
     are read as outlier labels (PyOD's 1 = outlier); otherwise None."""
+    import numpy as np
+
     if y is None:
         return None
     y = np.asarray(y)
@@ -86,6 +90,9 @@ def fit_detector(data, normal_class, out, dry_run, no_report, as_json, **flags):
       latentmix detect runs/det0 --data digits --out scores.csv
       latentmix evaluate runs/det0
     """
+    import numpy as np
+
+    from ..core.persist import json_params
     from ..tasks import AnomalyDetector
 
     params = estimator_options(AnomalyDetector, model_options(), flags)
@@ -147,6 +154,8 @@ def detect(run, data, split, contamination, out, normal_class, no_report, as_jso
       latentmix detect runs/det0 --data digits --out scores.csv
       latentmix detect runs/det0 --data my_rows.csv --contamination 0.05 --out flagged.csv --json
     """
+    import numpy as np
+
     from ..models import OutlierMixin, load
 
     model = load(run, expect=OutlierMixin)  # a clear error for a missing, foreign or non-detector folder

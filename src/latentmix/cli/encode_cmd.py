@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import numpy as np
 
 from .._io import atomic_write
 from ..exceptions import InvalidParameterError
@@ -27,6 +26,8 @@ def encode(run: Path, data: str, split: str, out: Path) -> None:
       latentmix encode runs/aae --data digits --split test --out codes.npy
       latentmix encode runs/aae --data my_images/ --out my_codes.npy
     """
+    import numpy as np
+
     from ..models import load
 
     if out.suffix != ".npy":

@@ -5,18 +5,21 @@ image grid or the array. What a model can do is read from its capability mixins.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import torch
 
 from .._io import atomic_write
 from ..exceptions import InvalidParameterError
 from ._common import config_option, json_option, say
-from ._grid import save_grid
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _write_npy(samples: np.ndarray, path: Path) -> None:
+    import numpy as np
+
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:  # a file object: np.save would append .npy to the temp name
             np.save(f, samples)
@@ -25,6 +28,8 @@ def _write_npy(samples: np.ndarray, path: Path) -> None:
 
 
 def _write_png(samples: np.ndarray, path: Path) -> None:
+    from ._grid import save_grid
+
     if samples.ndim == 4 and samples.shape[1] in (1, 3):
         save_grid(samples, path)
     else:
@@ -80,6 +85,9 @@ def sample(run: Path, n_samples: int, seed: int | None, component: int | None, r
       latentmix sample runs/aae -n 64 --component 3 --out digit3.png
       latentmix sample runs/gan -n 64 --rejection stratified --seed 0 --out grid.png --json
     """
+    import numpy as np
+    import torch
+
     from ..models import load
 
     writer = _WRITERS.get(out.suffix.lower())

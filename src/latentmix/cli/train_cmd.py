@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from .._io import write_json
-from ..core.persist import json_params
 from ..exceptions import InvalidParameterError
 from ._common import json_option, load_data, load_toml, quiet, say
 from ._torchrun import process_group, rank_zero_output
@@ -128,6 +127,8 @@ def train(model, data, config, out, resume, dry_run, no_report, as_json, **flags
       latentmix train ae --config ae.toml --epochs 5 --json      # flags override the file
       latentmix --quiet train gan --data digits --epochs 5 --no-report
     """
+    from ..core.persist import json_params
+
     flags["data"] = data
     if quiet() and flags["verbose"] is None:
         flags["verbose"] = 0  # --quiet: no progress bar
