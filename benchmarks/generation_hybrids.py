@@ -45,7 +45,7 @@ MIXTURES = ("aae-gmm", "ae+latentgmm", "ae-bce+latentgmm", "vade")  # per-compon
 
 
 # ---------------------------------------------------------------------------------- latentmix
-def latentmix_model(name: str, epochs: int, seed: int = 0):
+def latentmix_model(name: str, epochs: int, seed: int = 0, latent_components: int = K):
     common = dict(latent_dim=LATENT, arch="conv", epochs=epochs, random_state=seed)
     if name == "aae-gmm":
         return lm.AdversarialAutoEncoder(prior=GaussianMixturePrior(K), **common)
@@ -54,7 +54,8 @@ def latentmix_model(name: str, epochs: int, seed: int = 0):
     if name == "vade":
         return lm.VAE(prior=GaussianMixturePrior(K, learnable=True), **common)
     loss = "bce" if name == "ae-bce+latentgmm" else "mse"  # BCE: sharper decodings of [0, 1] images
-    return lm.LatentGMM(lm.AutoEncoder(loss=loss, **common), n_components=K, random_state=seed)  # fit trains both
+    return lm.LatentGMM(lm.AutoEncoder(loss=loss, **common), n_components=latent_components,
+                        random_state=seed)  # fit trains both
 
 
 def component_purity(model, extractor, n: int) -> dict:
@@ -80,15 +81,16 @@ def component_grid(model, path: Path) -> str:
 
 
 def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
-    model = latentmix_model(name, args.epochs, args.seed)
+    model = latentmix_model(name, args.epochs, args.seed, args.latent_components)
     start = time.perf_counter()
     model.fit(X)
     row = {"fit_seconds": time.perf_counter() - start}
     row["metrics"] = lm.metrics.evaluate_samples(X_test[:args.samples], model.sample(args.samples, seed=0),
                                                  features="fashion-mnist", seed=0)
-    if isinstance(model, lm.models.ClusterMixin) and model.can_cluster():
+    per_class = name not in ("ae+latentgmm", "ae-bce+latentgmm") or args.latent_components == K
+    if per_class and isinstance(model, lm.models.ClusterMixin) and model.can_cluster():
         row["clustering"] = clustering(y_test, model.predict(X_test))
-    if name in MIXTURES:
+    if per_class and name in MIXTURES:
         row["purity"] = component_purity(model, extractor, args.purity_samples)
         slug = name.replace("+", "_")
         row["component_grid"] = component_grid(model, args.out.parent / f"generation_hybrids_{slug}_components.png")
@@ -208,7 +210,7 @@ def run_pythae(name: str, nets: str, X, X_test, y_test, args) -> dict:
         row["reconstruction_layer"] = model.model_config.reconstruction_layer
     start = time.perf_counter()
     if name == "pythae-ae+gmm":
-        sampler = GaussianMixtureSampler(trained, GaussianMixtureSamplerConfig(n_components=K))
+        sampler = GaussianMixtureSampler(trained, GaussianMixtureSamplerConfig(n_components=args.latent_components))
         sampler.fit(X)
     else:
         sampler = NormalSampler(trained)
@@ -218,7 +220,7 @@ def run_pythae(name: str, nets: str, X, X_test, y_test, args) -> dict:
     with torch.no_grad():
         fake = sampler.sample(num_samples=args.samples, batch_size=500).reshape(-1, *SHAPE).cpu()
     row["metrics"] = lm.metrics.evaluate_samples(X_test[:args.samples], fake, features="fashion-mnist", seed=0)
-    if name == "pythae-ae+gmm":  # pythae's latent mixture as a clusterer, beside latentmix's LatentGMM
+    if name == "pythae-ae+gmm" and args.latent_components == K:  # pythae's latent mixture as a clusterer
         with torch.no_grad():
             Z = torch.cat([trained.encoder(x.to(sampler.device)).embedding.cpu() for x in X_test.split(500)])
         row["clustering"] = clustering(y_test, sampler.gmm.predict(Z.numpy()))
@@ -245,6 +247,9 @@ def main() -> None:
                         help="pythae's own default networks and/or latentmix's conv networks")
     parser.add_argument("--epochs", type=int, default=20, help="the same epoch budget for every model")
     parser.add_argument("--seed", type=int, default=0, help="training (and pythae's sampling) seed of every model")
+    parser.add_argument("--latent-components", type=int, default=K,
+                        help="components of the latent mixture of both AE + mixture models (latentmix's LatentGMM "
+                             "and pythae's GaussianMixtureSampler); per-class clustering/purity only with 10")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples, against as many test images")
     parser.add_argument("--purity-samples", type=int, default=1000, help="samples per mixture component")
     parser.add_argument("--train-rows", type=int, default=None, help="random subset of the 60k (smoke runs)")
@@ -259,7 +264,8 @@ def main() -> None:
 
     extractor = get_feature_extractor("fashion-mnist")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    context = {"epochs": args.epochs, "seed": args.seed, "train_rows": len(X), "samples": args.samples,
+    context = {"epochs": args.epochs, "seed": args.seed, "latent_components": args.latent_components,
+               "train_rows": len(X), "samples": args.samples,
                "latent_dim": LATENT,
                "torch": torch.__version__, "threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
     print(json.dumps(context), flush=True)
