@@ -54,10 +54,7 @@ class Dist:
             if not getattr(module, "ddp_forward", True):  # used through other methods: averaged by hand
                 by_hand[name] = [p for p in params.values() if p.requires_grad and id(p) not in covered]
                 covered.update(id(p) for p in params.values())
-                for t in (*module.parameters(), *module.buffers()):
-                    comm = t.data.to(self.comm_device)
-                    dist.broadcast(comm, src=0)
-                    t.data.copy_(comm)
+                self._broadcast_from_rank0([*module.parameters(), *module.buffers()])
                 continue
             shared = [k for k, p in params.items() if id(p) in covered]  # tied to an earlier network
             covered.update(id(p) for p in params.values())
@@ -127,11 +124,14 @@ class Dist:
         """Broadcast rank 0's buffers (e.g. BatchNorm statistics) so every rank holds the same model."""
         if not self.active:
             return
-        for module in self.plain.values():
-            for b in module.buffers():
-                comm = b.data.to(self.comm_device)
-                dist.broadcast(comm, src=0)
-                b.data.copy_(comm)
+        self._broadcast_from_rank0([b for module in self.plain.values() for b in module.buffers()])
+
+    def _broadcast_from_rank0(self, tensors) -> None:
+        """Overwrite every tensor with rank 0's value, in place."""
+        for t in tensors:
+            comm = t.data.to(self.comm_device)
+            dist.broadcast(comm, src=0)
+            t.data.copy_(comm)
 
     def barrier(self) -> None:
         if self.active:
