@@ -45,6 +45,16 @@ def test_aae_component_samples_decode_that_components_codes(digits):
         assert float((aae.predict(x) == k).float().mean()) > 0.5
 
 
+def test_aae_adversarial_weight_changes_the_training(digits):
+    # each phase has its own Adam, which ignores a constant factor on its loss: the weight must act
+    # on the regularisation phase's step size, or it is a parameter that does nothing
+    X, _ = digits
+    codes = [torch.as_tensor(lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), adversarial_weight=w,
+                                                       epochs=2, **FAST).fit(X).transform(X[:200]))
+             for w in (1.0, 0.1)]
+    assert float((codes[0] - codes[1]).abs().max()) > 1e-2
+
+
 def test_aae_categorical_form(digits):
     X, y = digits
     aae = lm.AdversarialAutoEncoder(6, prior=CategoricalPrior(10), epochs=20, **FAST).fit(X)

@@ -39,8 +39,12 @@ __all__ = ["AdversarialAutoEncoder"]
 class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
     """An autoencoder whose latent distribution is matched to ``prior`` adversarially.
 
-    ``adversarial_weight`` scales the encoder's regularisation loss; ``lr_d`` is the latent
-    discriminators' learning rate (Adam, betas (0.5, 0.9)); ``disc_hidden`` their widths. Other
+    ``adversarial_weight`` sets the encoder's regularisation step against its reconstruction
+    step: the regularisation phase runs Adam at ``adversarial_weight * lr`` (betas (0.5, 0.9)).
+    (Adam's update does not depend on the scale of a loss that has an optimizer of its own, so a
+    weight on the loss would do nothing; the step size is what Makhzani et al.'s SGD weight
+    amounts to.) ``lr_d`` is the latent discriminators' learning rate (Adam, betas (0.5, 0.9));
+    ``disc_hidden`` their widths. Other
     arguments as :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
     returns is ``[class probabilities (k), style (latent_dim)]``.
     """
@@ -120,7 +124,10 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         return [
             Phase("reconstruct", ("encoder", "decoder"), self._training_loss, optimizer, schedule=schedule),
             Phase("discriminate", discriminators, self._discriminator_loss, adam(self.lr_d, (0.5, 0.9))),
-            Phase("regularise", ("encoder",), self._regularisation_loss, adam(self.lr_d, (0.5, 0.9))),
+            # at the reconstruction's pace: at lr_d (5x slower) the reconstruction pulled the codes
+            # away faster than the encoder could follow the discriminator, which won (loss 0.02)
+            Phase("regularise", ("encoder",), self._regularisation_loss,
+                  adam(self.adversarial_weight * self.lr, (0.5, 0.9)), schedule=schedule),
         ]
 
     def _codes(self, batch: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
@@ -159,7 +166,7 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         loss = ns_g_loss(self.networks_["discriminator"](z))
         if probs is not None:
             loss = loss + ns_g_loss(self.networks_["class_discriminator"](probs))
-        return self.adversarial_weight * loss, {}
+        return loss, {}
 
     # ------------------------------------------------------------------ generation and clusters
     def _n_generation_components(self) -> int | None:
