@@ -1,7 +1,7 @@
 """Generation on Fashion-MNIST: latentmix's hybrids against pythae's, same epoch budget for all.
 
 latentmix: the adversarial autoencoder with a 10-component Gaussian-mixture prior (Makhzani et
-al., 2016), VAE-GAN (Larsen et al., 2016), the mixture-prior VAE (VaDE; Jiang et al., 2017) and
+al., 2016; ``aae-gmm-gaussian``: with the paper's Gaussian-posterior encoder), VAE-GAN (Larsen et al., 2016), the mixture-prior VAE (VaDE; Jiang et al., 2017) and
 an autoencoder (MSE, or BCE: ``ae-bce+latentgmm``) + a 10-component Gaussian mixture in its latent
 space, all with conv networks and
 latent size 16. pythae (benchmark-only dependency, never imported by latentmix): ``AE`` +
@@ -39,16 +39,17 @@ import latentmix as lm
 from latentmix.priors import GaussianMixturePrior
 
 SHAPE, LATENT, K = (1, 28, 28), 16, 10
-OURS = ("aae-gmm", "vaegan", "vade", "ae+latentgmm", "ae-bce+latentgmm")
+OURS = ("aae-gmm", "aae-gmm-gaussian", "vaegan", "vade", "ae+latentgmm", "ae-bce+latentgmm")
 THEIRS = ("pythae-ae+gmm", "pythae-aae", "pythae-vaegan")
-MIXTURES = ("aae-gmm", "ae+latentgmm", "ae-bce+latentgmm", "vade")  # per-component purity and grid
+MIXTURES = ("aae-gmm", "aae-gmm-gaussian", "ae+latentgmm", "ae-bce+latentgmm", "vade")  # per-component purity and grid
 
 
 # ---------------------------------------------------------------------------------- latentmix
 def latentmix_model(name: str, epochs: int, seed: int = 0, latent_components: int = K):
     common = dict(latent_dim=LATENT, arch="conv", epochs=epochs, random_state=seed)
-    if name == "aae-gmm":
-        return lm.AdversarialAutoEncoder(prior=GaussianMixturePrior(K), **common)
+    if name in ("aae-gmm", "aae-gmm-gaussian"):  # deterministic or Gaussian-posterior encoder
+        posterior = "gaussian" if name == "aae-gmm-gaussian" else "deterministic"
+        return lm.AdversarialAutoEncoder(prior=GaussianMixturePrior(K), posterior=posterior, **common)
     if name == "vaegan":
         return lm.VAEGAN(**common)
     if name == "vade":

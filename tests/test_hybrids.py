@@ -21,10 +21,11 @@ def digits():
 
 
 # ---------------------------------------------------------------- adversarial autoencoder
-def test_aae_codes_follow_the_mixture_prior(digits):
+@pytest.mark.parametrize("posterior", ["deterministic", "gaussian"])
+def test_aae_codes_follow_the_mixture_prior(digits, posterior):
     X, _ = digits
     prior = GaussianMixturePrior(10)
-    aae = lm.AdversarialAutoEncoder(8, prior=prior, epochs=30, **FAST).fit(X)
+    aae = lm.AdversarialAutoEncoder(8, prior=prior, posterior=posterior, epochs=30, **FAST).fit(X)
     Z = aae.transform(X)
     built = aae.networks_["prior"]
     # The codes sit near the prior's modes: their mean log-density under the prior is far above
@@ -32,7 +33,9 @@ def test_aae_codes_follow_the_mixture_prior(digits):
     ae = lm.AutoEncoder(8, epochs=30, **FAST).fit(X)
     assert float(built.log_prob(Z).mean()) > float(built.log_prob(ae.transform(X)).mean()) + 5
     labels = aae.predict(X)
-    assert len(torch.unique(labels)) >= 8  # the codes spread over the modes, not one
+    # the codes spread over the modes, not one (the Gaussian posterior's noise leaves a few modes
+    # empty on 1,437 digits after 30 epochs: 7 of 10 at seed 0)
+    assert len(torch.unique(labels)) >= (8 if posterior == "deterministic" else 6)
     assert prior.dim is None  # the constructor's prior is a specification, never fitted
 
 
@@ -53,6 +56,17 @@ def test_aae_adversarial_weight_changes_the_training(digits):
                                                        epochs=2, **FAST).fit(X).transform(X[:200]))
              for w in (1.0, 0.1)]
     assert float((codes[0] - codes[1]).abs().max()) > 1e-2
+
+
+def test_aae_gaussian_posterior_draws_in_training_and_returns_the_mean(digits):
+    X, _ = digits
+    aae = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), posterior="gaussian", epochs=2, **FAST).fit(X)
+    assert aae.networks_["encoder"](torch.as_tensor(X[:5])).shape == (5, 8)  # a mean and a log-variance
+    mean = torch.as_tensor(aae.transform(X[:50]))
+    assert mean.shape == (50, 4) and torch.equal(mean, torch.as_tensor(aae.transform(X[:50])))
+    with torch.no_grad():
+        _, drawn = aae._codes(torch.as_tensor(X[:50]))
+    assert float((drawn - mean).abs().mean()) > 1e-3  # training sees draws of q(z|x), not the mean
 
 
 def test_aae_categorical_form(digits):

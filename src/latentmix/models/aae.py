@@ -22,7 +22,7 @@ from numbers import Real
 
 import torch
 
-from .._validation import InstanceOf, Interval
+from .._validation import InstanceOf, Interval, Options
 from ..core.registry import register
 from ..nn import build_decoder, build_discriminator, build_encoder
 from ..priors import CategoricalPrior, Prior, StandardNormalPrior, check_prior
@@ -44,8 +44,10 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
     (Adam's update does not depend on the scale of a loss that has an optimizer of its own, so a
     weight on the loss would do nothing; the step size is what Makhzani et al.'s SGD weight
     amounts to.) ``lr_d`` is the latent discriminators' learning rate (Adam, betas (0.5, 0.9));
-    ``disc_hidden`` their widths. Other
-    arguments as :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
+    ``disc_hidden`` their widths. ``posterior="gaussian"``: the encoder outputs a mean and a
+    log-variance and training matches draws of q(z|x) to the prior (the paper's "Gaussian
+    posterior", section 2.1: the noise fills the prior's modes that a deterministic code leaves
+    as holes); ``transform`` returns the mean. Other arguments as :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
     returns is ``[class probabilities (k), style (latent_dim)]``.
     """
 
@@ -55,11 +57,13 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         "adversarial_weight": [Interval(Real, 0.0, None, closed="neither")],
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
         "disc_hidden": [InstanceOf(tuple, list)],
+        "posterior": [Options({"deterministic", "gaussian"})],
     }
 
     tied = False  # not a parameter of this model: its decoder never shares the encoder's weights
     __init__ = declared_init([("latent_dim", 10)], [("prior", None), ("adversarial_weight", 1.0), ("lr_d", 2e-4),
-                                                    ("disc_hidden", (256, 256)), *AE_ARCHITECTURE, ("loss", "mse"),
+                                                    ("disc_hidden", (256, 256)), ("posterior", "deterministic"),
+                                                    *AE_ARCHITECTURE, ("loss", "mse"),
                                                     *training()])
 
     # ------------------------------------------------------------------ networks
@@ -75,7 +79,8 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         return layout
 
     def _code_size(self) -> int:
-        return self._n_classes() + self.latent_dim
+        width = 2 * self.latent_dim if self.posterior == "gaussian" else self.latent_dim
+        return self._n_classes() + width
 
     def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
         layout = self._layout()
@@ -98,12 +103,15 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         return torch.nn.ModuleDict(networks)
 
     # ------------------------------------------------------------------ codes
-    def _split_code(self, h: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
-        """Encoder output (B, k + d) -> (class probabilities (B, k) or None, style/code (B, d))."""
+    def _split_code(self, h: torch.Tensor, sample: bool = False) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Encoder output (B, k + d) (Gaussian posterior: (B, k + 2d)) -> (class probabilities (B, k)
+        or None, style/code (B, d)); ``sample``: a draw of the Gaussian posterior, else its mean."""
         k = self._n_classes()
-        if not k:
-            return None, h
-        return torch.softmax(h[:, :k], 1), h[:, k:]
+        probs, z = (None, h) if not k else (torch.softmax(h[:, :k], 1), h[:, k:])
+        if self.posterior == "gaussian":
+            mean, logvar = z.chunk(2, dim=1)  # (B, 2d) -> 2 x (B, d)
+            z = mean + torch.randn_like(mean) * (0.5 * logvar.clamp(-20.0, 10.0)).exp() if sample else mean
+        return probs, z
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
         probs, z = self._split_code(self.networks_["encoder"](x))
@@ -131,7 +139,8 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         ]
 
     def _codes(self, batch: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
-        return self._split_code(self.networks_["encoder"](batch))
+        """The codes training sees (drawn from the posterior when it is Gaussian)."""
+        return self._split_code(self.networks_["encoder"](batch), sample=True)
 
     def _training_loss(self, batch: torch.Tensor, ctx=None):
         probs, z = self._codes(batch)
