@@ -39,10 +39,12 @@ def test_aae_codes_follow_the_mixture_prior(digits, posterior):
     assert prior.dim is None  # the constructor's prior is a specification, never fitted
 
 
-def test_aae_component_samples_decode_that_components_codes(digits):
+@pytest.mark.parametrize("posterior", ["deterministic", "gaussian"])
+def test_aae_component_samples_decode_that_components_codes(digits, posterior):
     X, _ = digits
-    aae = lm.AdversarialAutoEncoder(8, prior=GaussianMixturePrior(10), epochs=30, **FAST).fit(X)
-    for k in (0, 7):
+    aae = lm.AdversarialAutoEncoder(8, prior=GaussianMixturePrior(10), posterior=posterior, epochs=30, **FAST).fit(X)
+    counts = torch.bincount(torch.as_tensor(aae.predict(X)), minlength=10)
+    for k in counts.argsort(descending=True)[:3].tolist():  # modes the codes fill (a mode may stay empty)
         x = aae.sample(200, seed=k, component=k)
         # Re-encoded, a component's samples land mostly in that component.
         assert float((aae.predict(x) == k).float().mean()) > 0.5
@@ -67,6 +69,26 @@ def test_aae_gaussian_posterior_draws_in_training_and_returns_the_mean(digits):
     with torch.no_grad():
         _, drawn = aae._codes(torch.as_tensor(X[:50]))
     assert float((drawn - mean).abs().mean()) > 1e-3  # training sees draws of q(z|x), not the mean
+
+
+def test_aae_run_folder_saved_before_posterior_existed_loads_deterministic(digits, tmp_path):
+    import json
+
+    X, _ = digits
+    aae = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), posterior="deterministic", epochs=1, **FAST).fit(X)
+    path = aae.save(tmp_path / "old")
+    config = json.loads((path / "config.json").read_text())
+    del config["params"]["posterior"]  # what a folder written before the parameter looks like
+    (path / "config.json").write_text(json.dumps(config))
+    back = lm.load(path)
+    assert back.posterior == "deterministic"
+    np.testing.assert_array_equal(np.asarray(back.transform(X[:20])), np.asarray(aae.transform(X[:20])))
+
+
+def test_aae_auto_weight_is_gentler_for_the_categorical_form():
+    assert lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3))._adversarial_weight() == 1.0
+    assert lm.AdversarialAutoEncoder(4, prior=CategoricalPrior(3))._adversarial_weight() == 0.2
+    assert lm.AdversarialAutoEncoder(4, prior=CategoricalPrior(3), adversarial_weight=0.7)._adversarial_weight() == 0.7
 
 
 def test_aae_categorical_form(digits):

@@ -126,6 +126,8 @@ def load(path, device: str | None = None, *, expect: type | None = None):
     if expect is not None and not issubclass(cls, expect):
         raise CheckpointError(f"{path} holds a {cls.__name__}, not a {expect.__name__}")
     params = build_params(dict(config["params"]), path)
+    for key, value in getattr(cls, "_saved_before", {}).items():  # parameters added since older files
+        params.setdefault(key, value)
     if device is not None and "device" in params:
         params["device"] = device
     try:
