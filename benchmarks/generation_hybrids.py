@@ -83,9 +83,16 @@ def component_grid(model, path: Path) -> str:
 
 def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
     model = latentmix_model(name, args.epochs, args.seed, args.latent_components)
+    fit_params = {}
+    if args.run_dir is not None and "checkpoint_every" in model.get_params():
+        # a checkpoint every epoch, so a run killed at the end of a session resumes in the next
+        model.set_params(checkpoint_every=-(-len(X) // model.batch_size))
+        fit_params = {"run_dir": args.run_dir / f"{name}-e{args.epochs}-seed{args.seed}", "resume": True}
     start = time.perf_counter()
-    model.fit(X)
+    model.fit(X, **fit_params)
     row = {"fit_seconds": time.perf_counter() - start}
+    if fit_params:  # wall time summed over the resumed runs
+        row["fit_seconds"] = float(model.history_[-1]["elapsed"])
     row["metrics"] = lm.metrics.evaluate_samples(X_test[:args.samples], model.sample(args.samples, seed=0),
                                                  features="fashion-mnist", seed=0)
     per_class = name not in ("ae+latentgmm", "ae-bce+latentgmm") or args.latent_components == K
@@ -254,6 +261,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples, against as many test images")
     parser.add_argument("--purity-samples", type=int, default=1000, help="samples per mixture component")
     parser.add_argument("--train-rows", type=int, default=None, help="random subset of the 60k (smoke runs)")
+    parser.add_argument("--run-dir", type=Path, default=None,
+                        help="checkpoint latentmix's neural models here every epoch and resume from it")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("out") / "generation_hybrids.jsonl")
     args = parser.parse_args()
 
