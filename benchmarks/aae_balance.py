@@ -39,14 +39,16 @@ def main() -> None:
     X_test, y_test = lm.datasets.load("fashion-mnist", split="test")
     for w in args.weights:
         model = lm.AdversarialAutoEncoder(16, arch="conv", prior=GaussianMixturePrior(10), adversarial_weight=w,
-                                          posterior=args.posterior, epochs=args.epochs, random_state=args.seed, verbose=0)
+                                          posterior=args.posterior, epochs=args.epochs, random_state=args.seed,
+                                          verbose=0)
         start = time.perf_counter()
         model.fit(X[:args.rows])
         fit_s = time.perf_counter() - start
         m = lm.metrics.evaluate_samples(X_test[:args.samples], model.sample(args.samples, seed=0),
                                         features="fashion-mnist", seed=0)
         last = model.history_[-1]
-        row = {"adversarial_weight": w, "posterior": args.posterior, "rows": args.rows, "epochs": args.epochs, "seed": args.seed,
+        row = {"adversarial_weight": w, "posterior": args.posterior, "rows": args.rows, "epochs": args.epochs,
+               "seed": args.seed,
                "samples": args.samples, "fit_seconds": fit_s, "d_loss": last["discriminate/loss"],
                "encoder_adversarial_loss": last["regularise/loss"], "reconstruction": last["reconstruct/loss"],
                "fd": m["frechet_distance"], "precision": m["precision"], "recall": m["recall"],

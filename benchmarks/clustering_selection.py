@@ -82,7 +82,8 @@ def main() -> None:
     if args.save_codes:
         np.savez(args.save_codes, codes=dc.manifold_codes_.numpy(), embedding=E)
     row = {"data": args.data, "n": len(X), "epochs": args.epochs, "seed": args.seed,
-           "deep_clustering_acc": acc(y, dc.labels_), **mixture_inits(E, y, 10, args.inits), **other_clusterers(E, y, 10)}
+           "deep_clustering_acc": acc(y, dc.labels_), **mixture_inits(E, y, 10, args.inits),
+           **other_clusterers(E, y, 10)}
     print(json.dumps(row))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a") as f:

@@ -89,14 +89,16 @@ def main() -> None:
         H = torch.cat([encoder(X[i:i + 4096]) for i in range(0, len(X), 4096)]).numpy()
     if args.save_features:
         np.save(args.save_features, H)
-    from sklearn.cluster import KMeans
     import umap
+    from sklearn.cluster import KMeans
 
     row = {"epochs": args.epochs, "dim": args.dim, "temperature": args.temperature, "seed": args.seed, "n": len(X),
            "train_seconds": train_s}
     labels = KMeans(10, n_init=5, random_state=0).fit(H / np.linalg.norm(H, axis=1, keepdims=True)).labels_
-    row.update(kmeans_acc=lm.metrics.clustering_accuracy(y, labels), kmeans_nmi=lm.metrics.normalized_mutual_info(y, labels))
-    E = umap.UMAP(n_components=10, n_neighbors=20, min_dist=0.0, metric="cosine", random_state=args.seed).fit_transform(H)
+    row.update(kmeans_acc=lm.metrics.clustering_accuracy(y, labels),
+               kmeans_nmi=lm.metrics.normalized_mutual_info(y, labels))
+    reducer = umap.UMAP(n_components=10, n_neighbors=20, min_dist=0.0, metric="cosine", random_state=args.seed)
+    E = reducer.fit_transform(H)
     for s in range(3):
         labels = np.asarray(lm.GaussianMixture(10, n_init=3, reg_covar=1e-4, random_state=s).fit(E).predict(E))
         row[f"umap_gmm_acc_{s}"] = lm.metrics.clustering_accuracy(y, labels)

@@ -1,7 +1,9 @@
 """Generation on Fashion-MNIST: latentmix's hybrids against pythae's, same epoch budget for all.
 
 latentmix: the adversarial autoencoder with a 10-component Gaussian-mixture prior (Makhzani et
-al., 2016; ``aae-gmm-gaussian``: with the paper's Gaussian-posterior encoder), VAE-GAN (Larsen et al., 2016), the mixture-prior VAE (VaDE; Jiang et al., 2017) and
+al., 2016; ``aae-gmm``: a deterministic encoder, ``aae-gmm-gaussian``: the paper's
+Gaussian-posterior encoder), VAE-GAN (Larsen et al., 2016), the mixture-prior VAE (VaDE; Jiang
+et al., 2017) and
 an autoencoder (MSE, or BCE: ``ae-bce+latentgmm``) + a 10-component Gaussian mixture in its latent
 space, all with conv networks and
 latent size 16. pythae (benchmark-only dependency, never imported by latentmix): ``AE`` +

@@ -75,7 +75,8 @@ def test_aae_run_folder_saved_before_posterior_existed_loads_deterministic(digit
     import json
 
     X, _ = digits
-    aae = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), posterior="deterministic", epochs=1, **FAST).fit(X)
+    aae = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), posterior="deterministic", epochs=1,
+                                    **FAST).fit(X)
     path = aae.save(tmp_path / "old")
     config = json.loads((path / "config.json").read_text())
     del config["params"]["posterior"]  # what a folder written before the parameter looks like

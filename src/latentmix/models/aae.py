@@ -4,7 +4,9 @@ autoencoders"): an autoencoder whose codes are matched to a prior by a latent di
 Three phases per step (the paper's section 2, "reconstruction" then "regularization"):
 ``reconstruct`` (encoder + decoder, reconstruction error), ``discriminate`` (the latent
 discriminator tells prior samples from codes) and ``regularise`` (the encoder fools it, with the
-non-saturating loss). The prior is an object (:mod:`latentmix.priors`):
+non-saturating loss). The encoder is stochastic by default (the paper's "Gaussian posterior",
+section 2.1: training sees z ~ q(z|x) = N(mean(x), var(x)), which fills the prior's modes). The
+prior is an object (:mod:`latentmix.priors`):
 
 - ``StandardNormalPrior`` (default) or any continuous prior;
 - ``GaussianMixturePrior(k)``: the codes fill k separated modes, so the model clusters
@@ -49,7 +51,8 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
     a mean and a log-variance and training matches draws of q(z|x) to the prior (the paper's
     "Gaussian posterior", section 2.1: the noise fills the prior's modes that a deterministic code
     leaves as holes; Fashion-MNIST, 20 epochs: FD 107 vs 302); ``transform`` returns the mean.
-    ``"deterministic"``: the code is the encoder's output. Other arguments as :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
+    ``"deterministic"``: the code is the encoder's output. Other arguments as
+    :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
     returns is ``[class probabilities (k), style (latent_dim)]``.
     """
 
