@@ -92,6 +92,14 @@ def test_aae_auto_weight_is_gentler_for_the_categorical_form():
     assert lm.AdversarialAutoEncoder(4, prior=CategoricalPrior(3), adversarial_weight=0.7)._adversarial_weight() == 0.7
 
 
+@pytest.mark.parametrize("bad, name", [(dict(posterior="gausian"), "posterior"),
+                                       (dict(adversarial_weight="aut"), "adversarial_weight"),
+                                       (dict(adversarial_weight=0.0), "adversarial_weight")])
+def test_aae_rejects_bad_posterior_and_weight(digits, bad, name):
+    with pytest.raises(InvalidParameterError, match=name):
+        lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), epochs=1, **FAST, **bad).fit(digits[0])
+
+
 def test_aae_categorical_form(digits):
     X, y = digits
     aae = lm.AdversarialAutoEncoder(6, prior=CategoricalPrior(10), epochs=20, **FAST).fit(X)

@@ -33,6 +33,7 @@ from ._mixins import ClusterMixin, GenerativeMixin
 from ._params import declared_init, training
 from .autoencoder import AE_ARCHITECTURE, AutoEncoder
 from .gan_losses import bce_d_loss, ns_g_loss
+from .vae import reparameterize, split_gaussian
 
 __all__ = ["AdversarialAutoEncoder"]
 
@@ -116,8 +117,8 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         k = self._n_classes()
         probs, z = (None, h) if not k else (torch.softmax(h[:, :k], 1), h[:, k:])
         if self.posterior == "gaussian":
-            mean, logvar = z.chunk(2, dim=1)  # (B, 2d) -> 2 x (B, d)
-            z = mean + torch.randn_like(mean) * (0.5 * logvar.clamp(-20.0, 10.0)).exp() if sample else mean
+            mean, logvar = split_gaussian(z)  # (B, 2d) -> 2 x (B, d)
+            z = reparameterize(mean, logvar) if sample else mean
         return probs, z
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:

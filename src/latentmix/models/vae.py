@@ -18,7 +18,18 @@ from ._mixins import ClusterMixin, GenerativeMixin
 from ._params import declared_init, training
 from .autoencoder import AE_ARCHITECTURE, AutoEncoder
 
-__all__ = ["VAE", "gaussian_kl"]
+__all__ = ["VAE", "gaussian_kl", "split_gaussian", "reparameterize"]
+
+
+def split_gaussian(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """An encoder's output (N, 2d) -> (mean (N, d), log-variance (N, d) clamped to [-20, 10])."""
+    mean, logvar = h.chunk(2, dim=1)
+    return mean, logvar.clamp(-20.0, 10.0)
+
+
+def reparameterize(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """A draw of N(mean, exp(logvar)) that gradients flow through (Kingma & Welling, 2014)."""
+    return mean + torch.randn_like(mean) * (0.5 * logvar).exp()
 
 
 def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -82,8 +93,7 @@ class VAE(GenerativeMixin, ClusterMixin, AutoEncoder):
         return 2 * self.latent_dim  # (mean, log-variance)
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, logvar = self.networks_["encoder"](x).chunk(2, dim=1)  # (N, 2d) -> 2 x (N, d)
-        return mean, logvar.clamp(-20.0, 10.0)
+        return split_gaussian(self.networks_["encoder"](x))
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
         return self._posterior(x)[0]
@@ -97,7 +107,7 @@ class VAE(GenerativeMixin, ClusterMixin, AutoEncoder):
 
     def _terms(self, x: torch.Tensor, sample: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         mean, logvar = self._posterior(x)
-        z = mean + torch.randn_like(mean) * (0.5 * logvar).exp() if sample else mean
+        z = reparameterize(mean, logvar) if sample else mean
         nll = self._negative_log_likelihood(self.networks_["decoder"](z), x)
         return nll, self.networks_["prior"].kl(mean, logvar, z)
 

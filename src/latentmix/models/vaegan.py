@@ -32,7 +32,7 @@ from ._params import declared_init, training
 from ._rejecting import RejectionMixin
 from .autoencoder import AE_ARCHITECTURE
 from .gan_losses import ns_g_loss
-from .vae import VAE
+from .vae import VAE, reparameterize
 
 __all__ = ["VAEGAN"]
 
@@ -87,7 +87,7 @@ class VAEGAN(RejectionMixin, VAE):
     def _forward(self, x: torch.Tensor) -> dict:
         """Everything the three losses need, computed once per step."""
         mean, logvar = self._posterior(x)
-        z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
+        z = reparameterize(mean, logvar)
         prior = self.networks_["prior"]
         decoder, disc = self.networks_["decoder"], self.networks_["discriminator"]
         x_tilde = decoder(z)
