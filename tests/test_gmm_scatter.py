@@ -27,7 +27,7 @@ def test_moments_and_norms_match_the_plain_formulas(d, blocks):
         pytest.skip("more blocks than features")
     n, k = 37, 4
     X, resp, means, prec_chol = _data(n, d, k)
-    Xa = torch.cat([torch.ones(n, 1, dtype=X.dtype), X], 1)
+    Xa = torch.cat([torch.ones(n, 1, dtype=X.dtype), X], 1).T.contiguous()  # (1 + d, n)
     sx, sxx = S.weighted_moments(Xa, resp, b)
     torch.testing.assert_close(sx, resp.T @ X, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(sxx, torch.einsum("nk,nd,ne->kde", resp, X, X), rtol=1e-12, atol=1e-10)
@@ -42,7 +42,7 @@ def test_moments_and_norms_match_the_plain_formulas(d, blocks):
 def test_the_blocks_skip_flops():
     """The products' inner sizes shrink block by block: this is where the flops go."""
     mats = S.whitening_blocks(torch.zeros(2, 48), torch.eye(48).expand(2, 48, 48).contiguous())
-    assert [m.shape[0] for m in mats] == [1 + 16, 1 + 32, 1 + 48]
+    assert [m.shape[1] for m in mats] == [1 + 16, 1 + 32, 1 + 48]
     assert S.block_bounds(48) == [(0, 16), (16, 32), (32, 48)]
     assert S.block_bounds(20) == [(0, 20)]
 
@@ -52,7 +52,7 @@ def test_bad_inputs_are_rejected():
         S.n_blocks(0)
     with pytest.raises(ValueError, match="blocks"):
         S.block_bounds(4, 5)
-    with pytest.raises(ValueError, match="Xa must be"):
-        S.weighted_moments(torch.ones(3, 4), torch.ones(2, 2))
+    with pytest.raises(ValueError, match="XaT must be"):
+        S.weighted_moments(torch.ones(4, 3), torch.ones(2, 2))
     with pytest.raises(ValueError, match="prec_chol"):
         S.whitening_blocks(torch.zeros(2, 3), torch.zeros(2, 3, 4))

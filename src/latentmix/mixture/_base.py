@@ -2,7 +2,8 @@
 
 A subclass provides the component maths: ``_initial_parameters``, ``_prepare`` (per-pass
 constants of the parameters), ``_chunk_features``, ``_chunk_log_prob`` (weighted log-densities of
-a chunk), ``_chunk_statistics``, ``_m_step`` and ``_set_fitted``.
+a chunk), ``_chunk_statistics``, ``_m_step``, ``_set_fitted``, and ``_row_width`` / ``_chunk_width``
+(floats of work per row: the small-data thread choice / the rows per chunk).
 The loop here owns restarts (``n_init``), ``tol``/``max_iter``, ``warm_start``, the
 ``ConvergenceWarning``, streaming over chunks and the all-reduce across processes.
 
@@ -58,7 +59,7 @@ class BaseMixture(DensityMixin, TorchEstimator):
 
     def _source(self, X, *, reset: bool) -> DataSource:
         return as_data_source(
-            X, chunk_size=self.chunk_size, row_width=self._row_width,
+            X, chunk_size=self.chunk_size, row_width=self._chunk_width,
             device=self._device if reset else self._fitted_device(),
             dtype=self._dtype if reset else self._fitted_dtype(),
             n_features=None if reset else self.n_features_in_, owner=type(self).__name__,

@@ -206,20 +206,21 @@ def estimate_log_gaussian_prob(
 
 
 def expand_features(X: torch.Tensor, covariance_type: str, out: torch.Tensor | None = None) -> torch.Tensor:
-    """What the E- and M-steps multiply by: [x, x^2] (n, 2d) for diag/spherical, [1, x]
-    (n, 1 + d) for full (the one carries the means into the products), X itself for tied.
-    Computed once per chunk (into ``out`` when given) and shared by both steps."""
+    """What the E- and M-steps multiply by: [x, x^2] (n, 2d) for diag/spherical, [1; X^T]
+    (1 + d, n) for full (transposed, see :mod:`._scatter`; the ones carry the means into the
+    products), X itself for tied. Computed once per chunk (into ``out`` when given, of that
+    shape) and shared by both steps."""
     if covariance_type not in ("diag", "spherical", "full"):
         return X
     n, d = X.shape
-    width = d + 1 if covariance_type == "full" else 2 * d
-    out = torch.empty(n, width, dtype=X.dtype, device=X.device) if out is None else out
     if covariance_type == "full":
-        out[:, 0].fill_(1.0)
-        out[:, 1:].copy_(X)
-    else:
-        out[:, :d].copy_(X)
-        torch.mul(X, X, out=out[:, d:])
+        out = torch.empty(d + 1, n, dtype=X.dtype, device=X.device) if out is None else out
+        out[0].fill_(1.0)
+        out[1:].copy_(X.T)
+        return out
+    out = torch.empty(n, 2 * d, dtype=X.dtype, device=X.device) if out is None else out
+    out[:, :d].copy_(X)
+    torch.mul(X, X, out=out[:, d:])
     return out
 
 

@@ -104,6 +104,7 @@ class BayesianGaussianMixture(BaseMixture):
 
     # Gaussian-component machinery shared with GaussianMixture (params[:3] have its layout).
     _row_width = GaussianMixture._row_width
+    _chunk_width = GaussianMixture._chunk_width
     _chunk_features = GaussianMixture._chunk_features
     _initial_statistics = GaussianMixture._initial_statistics
     _params_from_fitted = GaussianMixture._params_from_fitted

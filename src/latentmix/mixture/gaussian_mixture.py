@@ -102,6 +102,13 @@ class GaussianMixture(StepwiseEMMixin, BaseMixture):
         """Floats of E-step work per row: the (k*d) whitened residuals for full, else k + d."""
         return self.n_components * d if self.covariance_type == "full" else self.n_components + d
 
+    def _chunk_width(self, d: int) -> int:
+        """Floats per row that set the chunk size: for full twice :meth:`_row_width`, the
+        whitened residuals and the M-step's (k*d) weighted rows (about 2,100 rows a chunk at
+        k=10, d=50: on one thread 2,048-row chunks ran 7% faster than 4,194 in both of two
+        sweeps, 1,024 and 8,192 slower)."""
+        return self._row_width(d) * (2 if self.covariance_type == "full" else 1)
+
     def _empty_statistics(self, source: DataSource, center=None) -> G.SufficientStats:
         return G.empty_statistics(self.n_components, source.n_features, self.covariance_type,
                                   source.device, center=center)
@@ -111,16 +118,16 @@ class GaussianMixture(StepwiseEMMixin, BaseMixture):
         return G.prepare_log_prob(weights, means, prec_chol, self.covariance_type)
 
     def _chunk_features(self, chunk: torch.Tensor, workspace: dict) -> torch.Tensor:
-        """[x, x^2] for diag/spherical, [1, x] for full (see :func:`._gaussian.expand_features`),
+        """[x, x^2] for diag/spherical, [1; X^T] (1 + d, n) for full (see :func:`._gaussian.expand_features`),
         written into a buffer reused across chunks; tied: the chunk itself."""
         if self.covariance_type == "tied":
             return chunk
         n, d = chunk.shape
-        width = d + 1 if self.covariance_type == "full" else 2 * d
+        full = self.covariance_type == "full"
         buf = workspace.get("features")
-        if buf is None or buf.shape[0] < n:
-            buf = workspace["features"] = chunk.new_empty(n, width)
-        return G.expand_features(chunk, self.covariance_type, out=buf[:n])
+        if buf is None or buf.shape[1 if full else 0] < n:
+            buf = workspace["features"] = chunk.new_empty((d + 1, n) if full else (n, 2 * d))
+        return G.expand_features(chunk, self.covariance_type, out=buf[:, :n] if full else buf[:n])
 
     def _chunk_statistics(self, chunk, resp, log_prob_sum, center=None, features=None):
         return G.chunk_statistics(chunk, resp, self.covariance_type, log_prob_sum, center, features)
