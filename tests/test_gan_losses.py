@@ -86,6 +86,16 @@ def test_gradient_penalty_of_a_linear_critic(shape):
     assert critic.w.grad is not None and float(critic.w.grad.norm()) > 0
 
 
+def test_r1_penalty_of_a_linear_critic():
+    # D(x) = w . x has grad w everywhere: R1 = weight / 2 * |w|^2, whatever the samples
+    w = torch.tensor([3.0, -4.0])
+    critic = Linear(w)
+    penalty = gl.r1_penalty(critic, torch.randn(7, 2), weight=2.0)
+    assert float(penalty.detach()) == pytest.approx(25.0, rel=1e-6)
+    penalty.backward()  # the graph is kept: the penalty trains the critic (d/dw = weight * w)
+    torch.testing.assert_close(critic.w.grad, 2.0 * w)
+
+
 def test_gradient_penalty_uses_the_per_sample_norm_over_all_dimensions():
     real, fake = torch.rand(5, 3, 4, 4), torch.rand(5, 3, 4, 4)
     eps = torch.rand(5)

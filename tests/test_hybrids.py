@@ -79,10 +79,11 @@ def test_aae_run_folder_saved_before_posterior_existed_loads_deterministic(digit
                                     **FAST).fit(X)
     path = aae.save(tmp_path / "old")
     config = json.loads((path / "config.json").read_text())
-    del config["params"]["posterior"]  # what a folder written before the parameter looks like
+    del config["params"]["posterior"]  # what a folder written before the parameters looks like
+    del config["params"]["r1_weight"]
     (path / "config.json").write_text(json.dumps(config))
     back = lm.load(path)
-    assert back.posterior == "deterministic"
+    assert back.posterior == "deterministic" and back.r1_weight == 0.0
     np.testing.assert_array_equal(np.asarray(back.transform(X[:20])), np.asarray(aae.transform(X[:20])))
 
 
@@ -92,7 +93,22 @@ def test_aae_auto_weight_is_gentler_for_the_categorical_form():
     assert lm.AdversarialAutoEncoder(4, prior=CategoricalPrior(3), adversarial_weight=0.7)._adversarial_weight() == 0.7
 
 
+def test_aae_r1_penalty_trains_the_discriminator_gentler(digits):
+    # R1 damps the latent discriminator's slope at prior samples: with it the discriminator's
+    # input gradient there must be smaller than without, and the penalty is logged
+    X, _ = digits
+    slopes = []
+    for weight in (0.0, 10.0):
+        aae = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), r1_weight=weight, epochs=3, **FAST).fit(X)
+        assert ("discriminate/discriminator_r1" in aae.history_[-1]) == (weight > 0)
+        z = aae.networks_["prior"].sample(500, torch.Generator().manual_seed(0))[0].requires_grad_(True)
+        (grad,) = torch.autograd.grad(aae.networks_["discriminator"](z).sum(), z)
+        slopes.append(float(grad.pow(2).sum(1).mean()))
+    assert slopes[1] < 0.5 * slopes[0]
+
+
 @pytest.mark.parametrize("bad, name", [(dict(posterior="gausian"), "posterior"),
+                                       (dict(r1_weight=-1.0), "r1_weight"),
                                        (dict(adversarial_weight="aut"), "adversarial_weight"),
                                        (dict(adversarial_weight=0.0), "adversarial_weight")])
 def test_aae_rejects_bad_posterior_and_weight(digits, bad, name):

@@ -32,10 +32,12 @@ from ..train import SCHEDULES, Phase, adam
 from ._mixins import ClusterMixin, GenerativeMixin
 from ._params import declared_init, training
 from .autoencoder import AE_ARCHITECTURE, AutoEncoder
-from .gan_losses import bce_d_loss, ns_g_loss
+from .gan_losses import bce_d_loss, ns_g_loss, r1_penalty
 from .vae import reparameterize, split_gaussian
 
 __all__ = ["AdversarialAutoEncoder"]
+
+R1_WEIGHT = 0.0  # off until measured at the benchmark's 20 epochs (benchmarks/RESULTS.md)
 
 
 @register("aae")
@@ -52,7 +54,9 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
     a mean and a log-variance and training matches draws of q(z|x) to the prior (the paper's
     "Gaussian posterior", section 2.1: the noise fills the prior's modes that a deterministic code
     leaves as holes; Fashion-MNIST, 20 epochs, seed 0: FD 107 vs 302); ``transform`` returns the mean.
-    ``"deterministic"``: the code is the encoder's output. Other arguments as
+    ``"deterministic"``: the code is the encoder's output. ``r1_weight``: the R1 penalty on each
+    latent discriminator's gradient at prior samples (Mescheder et al., 2018; 0 turns it off).
+    Other arguments as
     :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
     returns is ``[class probabilities (k), style (latent_dim)]``.
     """
@@ -64,14 +68,15 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
         "disc_hidden": [InstanceOf(tuple, list)],
         "posterior": [Options({"deterministic", "gaussian"})],
+        "r1_weight": [Interval(Real, 0.0, None, closed="left")],
     }
 
     tied = False  # not a parameter of this model: its decoder never shares the encoder's weights
     # what a run folder saved before a parameter existed meant (read by latentmix.load)
-    _saved_before = {"posterior": "deterministic"}
+    _saved_before = {"posterior": "deterministic", "r1_weight": 0.0}
     __init__ = declared_init([("latent_dim", 10)], [("prior", None), ("adversarial_weight", "auto"), ("lr_d", 2e-4),
                                                     ("disc_hidden", (256, 256)), ("posterior", "gaussian"),
-                                                    *AE_ARCHITECTURE, ("loss", "mse"),
+                                                    ("r1_weight", R1_WEIGHT), *AE_ARCHITECTURE, ("loss", "mse"),
                                                     *training()])
 
     # ------------------------------------------------------------------ networks
@@ -184,6 +189,10 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         for name, real, fake in self._prior_pairs(probs, z):
             d = self.networks_[name]
             loss = loss + bce_d_loss(d(real), d(fake))
+            if self.r1_weight > 0:
+                penalty = r1_penalty(d, real, self.r1_weight)
+                logs[f"{name}_r1"] = penalty.detach()
+                loss = loss + penalty
         return loss, logs
 
     def _regularisation_loss(self, batch: torch.Tensor, ctx=None):

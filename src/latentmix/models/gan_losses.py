@@ -29,6 +29,7 @@ __all__ = [
     "lsgan_d_loss",
     "lsgan_g_loss",
     "gradient_penalty",
+    "r1_penalty",
 ]
 
 
@@ -98,6 +99,18 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
     (grad,) = torch.autograd.grad(critic(xhat).sum(), xhat, create_graph=True)
     norms = (grad.flatten(1).pow(2).sum(1) + 1e-12).sqrt()  # (N,); the 1e-12 keeps sqrt' finite at 0
     return weight * (norms - 1.0).pow(2).mean()
+
+
+def r1_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+               weight: float = 1.0) -> torch.Tensor:
+    """R1 (Mescheder, Geiger & Nowozin 2018, "Which training methods for GANs do actually
+    converge?", eq. 9): ``weight / 2 * E[||grad_x D(x)||^2]`` on real samples only. It damps the
+    discriminator's slope where the real data lie, which makes the game locally convergent where
+    the unregularised one oscillates or lets D win outright. real: (N, *shape) -> 0-d (graph kept,
+    so the penalty trains the critic)."""
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return 0.5 * weight * grad.flatten(1).pow(2).sum(1).mean()
 
 
 class LossPair(NamedTuple):
