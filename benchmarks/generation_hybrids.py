@@ -87,6 +87,8 @@ def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
     model = latentmix_model(name, args.epochs, args.seed, args.latent_components)
     if name.startswith("aae") and args.aae_r1 is not None:
         model.set_params(r1_weight=args.aae_r1)
+    if name.startswith("aae") and args.aae_updates is not None:
+        model.set_params(encoder_updates=args.aae_updates)
     fit_params = {}
     if args.run_dir is not None and "checkpoint_every" in model.get_params():
         # a checkpoint every epoch, so a run killed at the end of a session resumes in the next
@@ -96,7 +98,7 @@ def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
     model.fit(X, **fit_params)
     row = {"fit_seconds": time.perf_counter() - start}
     if name.startswith("aae"):
-        row["r1_weight"] = model.r1_weight
+        row["r1_weight"], row["encoder_updates"] = model.r1_weight, model.encoder_updates
     if fit_params:  # wall time summed over the resumed runs
         row["fit_seconds"] = float(model.history_[-1]["elapsed"])
     row["metrics"] = lm.metrics.evaluate_samples(X_test[:args.samples], model.sample(args.samples, seed=0),
@@ -266,6 +268,8 @@ def main() -> None:
                              "and pythae's GaussianMixtureSampler); per-class clustering/purity only with 10")
     parser.add_argument("--aae-r1", type=float, default=None,
                         help="the AAEs' r1_weight (default: the model's own default)")
+    parser.add_argument("--aae-updates", choices=["separate", "joint"], default=None,
+                        help="the AAEs' encoder_updates (default: the model's own default)")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples, against as many test images")
     parser.add_argument("--purity-samples", type=int, default=1000, help="samples per mixture component")
     parser.add_argument("--train-rows", type=int, default=None, help="random subset of the 60k (smoke runs)")

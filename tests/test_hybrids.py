@@ -81,9 +81,10 @@ def test_aae_run_folder_saved_before_posterior_existed_loads_deterministic(digit
     config = json.loads((path / "config.json").read_text())
     del config["params"]["posterior"]  # what a folder written before the parameters looks like
     del config["params"]["r1_weight"]
+    del config["params"]["encoder_updates"]
     (path / "config.json").write_text(json.dumps(config))
     back = lm.load(path)
-    assert back.posterior == "deterministic" and back.r1_weight == 0.0
+    assert back.posterior == "deterministic" and back.r1_weight == 0.0 and back.encoder_updates == "separate"
     np.testing.assert_array_equal(np.asarray(back.transform(X[:20])), np.asarray(aae.transform(X[:20])))
 
 
@@ -91,6 +92,24 @@ def test_aae_auto_weight_is_gentler_for_the_categorical_form():
     assert lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3))._adversarial_weight() == 1.0
     assert lm.AdversarialAutoEncoder(4, prior=CategoricalPrior(3))._adversarial_weight() == 0.2
     assert lm.AdversarialAutoEncoder(4, prior=CategoricalPrior(3), adversarial_weight=0.7)._adversarial_weight() == 0.7
+
+
+def test_aae_joint_updates_take_one_encoder_step_on_both_losses(digits, tmp_path):
+    X, _ = digits
+    aae = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), encoder_updates="joint", epochs=2, **FAST).fit(X)
+    assert [p.name for p in aae.training_phases()] == ["reconstruct", "discriminate"]
+    assert aae._adversarial_weight() == 0.5 / 64  # pythae's balance in mean-squared-error units, 8x8 inputs
+    last = aae.history_[-1]
+    total = last["reconstruct/reconstruction"] + aae._adversarial_weight() * last["reconstruct/adversarial"]
+    assert last["reconstruct/loss"] == pytest.approx(total, rel=1e-5)
+    # the weight is a loss weight here: it must change what is learnt
+    other = lm.AdversarialAutoEncoder(4, prior=GaussianMixturePrior(3), encoder_updates="joint", adversarial_weight=1.0,
+                                      epochs=2, **FAST).fit(X)
+    codes = [torch.as_tensor(m.transform(X[:200])) for m in (aae, other)]
+    assert float((codes[0] - codes[1]).abs().max()) > 1e-2
+    back = lm.load(aae.save(tmp_path / "joint"))
+    assert back.encoder_updates == "joint"
+    np.testing.assert_array_equal(np.asarray(back.sample(5, seed=1)), np.asarray(aae.sample(5, seed=1)))
 
 
 def test_aae_r1_penalty_trains_the_discriminator_gentler(digits):
@@ -109,6 +128,7 @@ def test_aae_r1_penalty_trains_the_discriminator_gentler(digits):
 
 @pytest.mark.parametrize("bad, name", [(dict(posterior="gausian"), "posterior"),
                                        (dict(r1_weight=-1.0), "r1_weight"),
+                                       (dict(encoder_updates="together"), "encoder_updates"),
                                        (dict(adversarial_weight="aut"), "adversarial_weight"),
                                        (dict(adversarial_weight=0.0), "adversarial_weight")])
 def test_aae_rejects_bad_posterior_and_weight(digits, bad, name):

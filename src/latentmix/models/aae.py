@@ -19,6 +19,7 @@ prior is an object (:mod:`latentmix.priors`):
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from numbers import Real
 
@@ -56,6 +57,11 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
     leaves as holes; Fashion-MNIST, 20 epochs, seed 0: FD 107 vs 302); ``transform`` returns the mean.
     ``"deterministic"``: the code is the encoder's output. ``r1_weight``: the R1 penalty on each
     latent discriminator's gradient at prior samples (Mescheder et al., 2018; 0 turns it off).
+    ``encoder_updates="separate"`` (default): the paper's two encoder steps per batch, each with
+    its own Adam (so each moves at its own pace whatever its loss's size); ``"joint"``: one Adam
+    step on reconstruction + ``adversarial_weight`` * the adversarial loss (``"auto"``:
+    0.5 / n_features, the balance of pythae's summed squared error + 0.5 * adversarial loss in
+    mean-squared-error units), so a discriminator that starts to win pulls harder on the encoder.
     Other arguments as
     :class:`AutoEncoder`. With a ``CategoricalPrior(k)`` the code that ``transform``
     returns is ``[class probabilities (k), style (latent_dim)]``.
@@ -69,14 +75,16 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         "disc_hidden": [InstanceOf(tuple, list)],
         "posterior": [Options({"deterministic", "gaussian"})],
         "r1_weight": [Interval(Real, 0.0, None, closed="left")],
+        "encoder_updates": [Options({"separate", "joint"})],
     }
 
     tied = False  # not a parameter of this model: its decoder never shares the encoder's weights
     # what a run folder saved before a parameter existed meant (read by latentmix.load)
-    _saved_before = {"posterior": "deterministic", "r1_weight": 0.0}
+    _saved_before = {"posterior": "deterministic", "r1_weight": 0.0, "encoder_updates": "separate"}
     __init__ = declared_init([("latent_dim", 10)], [("prior", None), ("adversarial_weight", "auto"), ("lr_d", 2e-4),
                                                     ("disc_hidden", (256, 256)), ("posterior", "gaussian"),
-                                                    ("r1_weight", R1_WEIGHT), *AE_ARCHITECTURE, ("loss", "mse"),
+                                                    ("r1_weight", R1_WEIGHT), ("encoder_updates", "separate"),
+                                                    *AE_ARCHITECTURE, ("loss", "mse"),
                                                     *training()])
 
     # ------------------------------------------------------------------ networks
@@ -142,6 +150,9 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         schedule = SCHEDULES[self.lr_schedule]
         optimizer = partial(torch.optim.Adam, lr=self.lr, weight_decay=self.weight_decay)
         discriminators = ("discriminator", "class_discriminator") if self._categorical() else ("discriminator",)
+        if self.encoder_updates == "joint":
+            return [Phase("reconstruct", ("encoder", "decoder"), self._joint_loss, optimizer, schedule=schedule),
+                    Phase("discriminate", discriminators, self._discriminator_loss, adam(self.lr_d, (0.5, 0.9)))]
         return [
             Phase("reconstruct", ("encoder", "decoder"), self._training_loss, optimizer, schedule=schedule),
             Phase("discriminate", discriminators, self._discriminator_loss, adam(self.lr_d, (0.5, 0.9))),
@@ -154,9 +165,11 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
     def _adversarial_weight(self) -> float:
         """``"auto"``: 1.0 (the reconstruction's pace) with a continuous prior; 0.2 for the
         categorical form, whose softmax head collapsed to one class at 1.0 (8x8 digits, 100 epochs:
-        ACC 0.102 vs 0.336; benchmarks/RESULTS.md, "Hybrids")."""
+        ACC 0.102 vs 0.336; benchmarks/RESULTS.md, "Hybrids"); joint updates: 0.5 / n_features."""
         if self.adversarial_weight != "auto":
             return float(self.adversarial_weight)
+        if self.encoder_updates == "joint":
+            return 0.5 / math.prod(self.input_shape_)
         return 0.2 if self._categorical() else 1.0
 
     def _codes(self, batch: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
@@ -170,6 +183,23 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         if ctx is not None:  # the discriminator phase reuses these codes (detached): one encoder pass
             ctx.cache["codes"] = (None if probs is None else probs.detach(), z.detach())
         return self._reconstruction_error(recon, batch), {}
+
+    def _joint_loss(self, batch: torch.Tensor, ctx=None):
+        """Reconstruction + adversarial_weight * the encoder's adversarial loss, on the same codes."""
+        probs, z = self._codes(batch)
+        code = z if probs is None else torch.cat([probs, z], 1)
+        recon = self._reconstruction_error(self.networks_["decoder"](code), batch)
+        if ctx is not None:  # the discriminator phase reuses these codes (detached)
+            ctx.cache["codes"] = (None if probs is None else probs.detach(), z.detach())
+        adversarial = self._encoder_adversarial_loss(probs, z)
+        return recon + self._adversarial_weight() * adversarial, {"reconstruction": recon.detach(),
+                                                                   "adversarial": adversarial.detach()}
+
+    def _encoder_adversarial_loss(self, probs, z):
+        loss = ns_g_loss(self.networks_["discriminator"](z))
+        if probs is not None:
+            loss = loss + ns_g_loss(self.networks_["class_discriminator"](probs))
+        return loss
 
     def _prior_pairs(self, probs, z):
         """(discriminator, prior sample, code) for each matched part of the code."""
@@ -197,10 +227,7 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
 
     def _regularisation_loss(self, batch: torch.Tensor, ctx=None):
         probs, z = self._codes(batch)  # fresh: the reconstruct phase has already updated the encoder
-        loss = ns_g_loss(self.networks_["discriminator"](z))
-        if probs is not None:
-            loss = loss + ns_g_loss(self.networks_["class_discriminator"](probs))
-        return loss, {}
+        return self._encoder_adversarial_loss(probs, z), {}
 
     # ------------------------------------------------------------------ generation and clusters
     def _n_generation_components(self) -> int | None:
