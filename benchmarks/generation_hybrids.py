@@ -89,6 +89,8 @@ def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
         model.set_params(r1_weight=args.aae_r1)
     if name.startswith("aae") and args.aae_updates is not None:
         model.set_params(encoder_updates=args.aae_updates)
+    if name == "vaegan" and args.vaegan_margin is not None:
+        model.set_params(equilibrium_margin=args.vaegan_margin)
     fit_params = {}
     if args.run_dir is not None and "checkpoint_every" in model.get_params():
         # a checkpoint every epoch, so a run killed at the end of a session resumes in the next
@@ -99,6 +101,9 @@ def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
     row = {"fit_seconds": time.perf_counter() - start}
     if name.startswith("aae"):
         row["r1_weight"], row["encoder_updates"] = model.r1_weight, model.encoder_updates
+    if name == "vaegan":
+        row["equilibrium_margin"] = model.equilibrium_margin
+        row["discriminator_stepped"] = model.history_[-1].get("discriminate/stepped")
     if fit_params:  # wall time summed over the resumed runs
         row["fit_seconds"] = float(model.history_[-1]["elapsed"])
     row["metrics"] = lm.metrics.evaluate_samples(X_test[:args.samples], model.sample(args.samples, seed=0),
@@ -270,6 +275,8 @@ def main() -> None:
                         help="the AAEs' r1_weight (default: the model's own default)")
     parser.add_argument("--aae-updates", choices=["separate", "joint"], default=None,
                         help="the AAEs' encoder_updates (default: the model's own default)")
+    parser.add_argument("--vaegan-margin", type=float, default=None,
+                        help="the VAE-GAN's equilibrium_margin (default: the model's own default)")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples, against as many test images")
     parser.add_argument("--purity-samples", type=int, default=1000, help="samples per mixture component")
     parser.add_argument("--train-rows", type=int, default=None, help="random subset of the 60k (smoke runs)")

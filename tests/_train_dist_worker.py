@@ -2,8 +2,9 @@
 
 Environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (as torchrun sets them); argv: output
 prefix, run folder. Trains the toy autoencoder (per-rank batch 8, validation, checkpoints), the
-two-phase adversarial toy, a BatchNorm/Dropout autoencoder, and a run where only rank 1 gets a
-NaN loss; writes each rank's weights, history and divergence report.
+two-phase adversarial toy, the same toy with a phase that only rank 1 asks to skip, a
+BatchNorm/Dropout autoencoder, and a run where only rank 1 gets a NaN loss; writes each rank's
+weights, history and divergence report.
 """
 
 import json
@@ -20,6 +21,21 @@ from latentmix.exceptions import TrainingDivergedError  # noqa: E402
 from latentmix.train import fit_phases, save_weights  # noqa: E402
 
 
+class RankSkip(ToyAdversarial):
+    """The adversarial toy whose generator phase (every second step) rank 1 alone asks to skip at
+    steps 0, 4 and 8: the ranks must agree to skip them together, or their replicas would differ."""
+
+    def __init__(self, rank: int):
+        super().__init__()
+        self.rank, self.stepped = rank, []
+
+    def training_phases(self):
+        critic, generator = super().training_phases()
+        generator.active = lambda ctx: not (self.rank == 1 and ctx.step % 4 == 0)
+        generator.after_step = self.stepped.append
+        return [critic, generator]
+
+
 def main(prefix: str, run_dir: str) -> None:
     dist.init_process_group("gloo")
     rank = dist.get_rank()
@@ -34,6 +50,10 @@ def main(prefix: str, run_dir: str) -> None:
     adv = ToyAdversarial()
     fit_phases(adv, toy_data(40, dim=4), epochs=2, batch_size=4, seed=0, verbose=0)
     save_weights(adv.networks_, f"{prefix}.adv.rank{rank}.safetensors")
+    torch.manual_seed(1)
+    skip = RankSkip(rank)  # only rank 1 asks to skip the generator at steps 0, 4, 8
+    fit_phases(skip, toy_data(40, dim=4), epochs=2, batch_size=4, seed=0, verbose=0)
+    save_weights(skip.networks_, f"{prefix}.skip.rank{rank}.safetensors")
     torch.manual_seed(2)
     bn = ToyAutoEncoder(batchnorm=True, dropout=0.1)  # buffers: rank 0's are broadcast at the end
     fit_phases(bn, toy_data(32), epochs=1, batch_size=8, seed=0, verbose=0)
@@ -47,7 +67,7 @@ def main(prefix: str, run_dir: str) -> None:
     except TrainingDivergedError as exc:
         diverged = {"step": exc.step, "epoch": exc.epoch, "phase": exc.phase}
     Path(f"{prefix}.rank{rank}.json").write_text(json.dumps({"history": r.history, "calls": adv.calls,
-                                                             "diverged": diverged}))
+                                                             "diverged": diverged, "stepped": skip.stepped}))
     dist.barrier()  # gloo: a rank that tears down while its peer is mid-collective can abort the peer
     dist.destroy_process_group()
 

@@ -175,6 +175,32 @@ def test_vaegan_runs_one_forward_pass_per_step(digits):
     assert {"encode/loss", "decode/loss", "discriminate/loss"} <= set(vg.history_[0])
 
 
+def test_vaegan_equilibrium_margin_follows_larsens_rule():
+    from latentmix.train.phases import StepContext
+
+    vg = lm.VAEGAN(4, arch="dense", equilibrium_margin=0.35)
+
+    def decide(real, fake):  # logits: real rows, reconstructions, prior samples
+        ctx = StepContext(0, 0, 0.0, None, None)
+        ctx.cache["vaegan_logits"] = torch.tensor([[real] * 4, [fake] * 4, [fake] * 4])
+        return vg._may_step("discriminator", ctx), vg._may_step("decoder", ctx)
+
+    assert decide(0.0, 0.0) == (True, True)  # errors ln 2 = 0.69, in the band: both step
+    assert decide(5.0, -5.0) == (False, True)  # D far ahead (errors 0.007): only the decoder steps
+    assert decide(-5.0, 5.0) == (True, False)  # D far behind (errors 5.0): only D steps
+    assert decide(5.0, 5.0) == (True, True)  # real error low and fake error high: both would skip
+
+
+def test_vaegan_equilibrium_margin_skips_discriminator_steps(digits):
+    X, _ = digits
+    plain = lm.VAEGAN(4, arch="dense", epochs=2, batch_size=100, **FAST).fit(X)
+    assert "discriminate/stepped" not in plain.history_[-1]
+    vg = lm.VAEGAN(4, arch="dense", epochs=2, batch_size=100, equilibrium_margin=0.35, **FAST).fit(X)
+    stepped = vg.history_[-1]["discriminate/stepped"]
+    assert 0.0 < stepped < 1.0 and vg.history_[-1]["decode/stepped"] > 0.0
+    assert vg.history_[-1]["discriminate/loss"] > plain.history_[-1]["discriminate/loss"]
+
+
 def test_vaegan_decoder_moves_only_by_its_own_loss(digits):
     X, _ = digits
     # gamma = adversarial_weight = 0: the decoder's own loss is 0, so Adam leaves it unchanged unless

@@ -319,3 +319,45 @@ def test_resume_with_phases_training_other_networks_is_refused(tmp_path, kw):
     other = Adversarial(**kw)
     with pytest.raises(CheckpointError, match="phase"):
         fit_phases(other, X48, epochs=2, batch_size=8, run_dir=tmp_path, resume=True, verbose=0)
+
+
+# ---------------------------------------------------------------------------------------- skipping a step
+class SkipOddSteps:
+    """Phase "fit" (network ``a``) steps only on even global steps; ``after_step`` records when."""
+
+    def __init__(self, active):
+        torch.manual_seed(0)
+        self.networks_ = nn.ModuleDict({"a": nn.Linear(4, 4)})
+        self.active, self.stepped, self.asked = active, [], []
+
+    def training_phases(self):
+        return [Phase("fit", ("a",), self._loss, after_step=self.stepped.append, active=self._ask)]
+
+    def _ask(self, ctx):
+        self.asked.append((ctx.step, "loss" in ctx.cache))  # asked after the loss of this step
+        return self.active(ctx)
+
+    def _loss(self, batch, ctx):
+        ctx.cache["loss"] = True
+        return F.mse_loss(self.networks_["a"](batch), batch), {}
+
+
+def test_an_inactive_phase_logs_its_loss_but_takes_no_step():
+    m = SkipOddSteps(lambda ctx: ctx.step % 2 == 0)
+    fit_phases(m, X, epochs=2, batch_size=16, verbose=0)
+    assert m.stepped == [0, 2, 4, 6]  # after_step runs only after a step that was taken
+    assert m.asked == [(s, True) for s in range(8)]
+    frozen = SkipOddSteps(lambda ctx: False)
+    before = {k: v.clone() for k, v in frozen.networks_.state_dict().items()}
+    result = fit_phases(frozen, X, epochs=1, batch_size=16, verbose=0)
+    assert all(torch.equal(before[k], v) for k, v in frozen.networks_.state_dict().items())
+    assert result.history[-1]["fit/stepped"] == 0.0 and result.history[-1]["fit/loss"] > 0
+
+
+def test_active_must_be_callable():
+    class Bad(SkipOddSteps):
+        def training_phases(self):
+            return [Phase("fit", ("a",), self._loss, active=True)]
+
+    with pytest.raises(InvalidParameterError, match="active"):
+        fit_phases(Bad(None), X, epochs=1, batch_size=16, verbose=0)

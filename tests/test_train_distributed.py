@@ -36,7 +36,7 @@ def test_two_ranks_match_each_other_and_one_process_with_the_global_batch(tmp_pa
     for p in procs:
         out, _ = p.communicate(timeout=180)
         assert p.returncode == 0, out.decode()[-3000:]
-    for kind in ["ae", "adv", "bn"]:
+    for kind in ["ae", "adv", "skip", "bn"]:
         w0, w1 = (load_file(f"{prefix}.{kind}.rank{r}.safetensors") for r in range(2))
         assert w0.keys() == w1.keys()
         for k in w0:
@@ -46,6 +46,8 @@ def test_two_ranks_match_each_other_and_one_process_with_the_global_batch(tmp_pa
                                                                                   "samples_per_s")}}
                                   for i, h in enumerate(logs[1]["history"])]  # same losses on both ranks
     assert logs[0]["calls"] == {"critic": 10, "generator": 5}  # 20 rows per rank, batch 4: 5 steps/epoch
+    # a step that one rank declines (Phase.active) is skipped by every rank: steps 2 and 6 only
+    assert logs[0]["stepped"] == logs[1]["stepped"] == [2, 6]
 
     torch.manual_seed(0)
     single = ToyAutoEncoder()

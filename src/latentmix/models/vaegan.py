@@ -12,6 +12,11 @@ Each network gets the paper's own loss ("limiting error signals", section 2.2):
   * non-saturating GAN loss on x~ and x_p;
 - ``discriminate`` (discriminator): cross-entropy, real vs x~ and x_p.
 
+With ``equilibrium_margin`` m (Larsen et al.'s code: m = 0.35 around an equilibrium of 0.68 nats)
+a step skips the discriminator's update while either of its errors (cross-entropy on real, on
+generated) is below 0.68 - m, and the decoder's while either is above 0.68 + m (both step if
+both would be skipped): the discriminator cannot run away from the decoder.
+
 The phases run in that order so each backward pass goes through weights not yet stepped. The
 pixel term (``pixel_weight``; 0 = the paper's pure feature metric) keeps a 20-epoch CPU run from
 drifting, and the decoder's ``gamma`` (the paper's weight trading style against content) is what
@@ -20,6 +25,7 @@ lets the adversarial loss sharpen samples.
 
 from __future__ import annotations
 
+from functools import partial
 from numbers import Integral, Real
 
 import torch
@@ -36,6 +42,9 @@ from .vae import VAE, reparameterize
 
 __all__ = ["VAEGAN"]
 
+EQUILIBRIUM = 0.68  # nats: Larsen et al.'s balance point of the discriminator's errors (about ln 2)
+EQUILIBRIUM_MARGIN = None
+
 
 @register("vaegan")
 class VAEGAN(RejectionMixin, VAE):
@@ -44,7 +53,9 @@ class VAEGAN(RejectionMixin, VAE):
     ``gamma``: the decoder's weight on reconstruction against the adversarial loss;
     ``adversarial_weight``: the decoder's weight on fooling the discriminator; ``pixel_weight``:
     weight of the pixel NLL beside the discriminator-feature reconstruction; ``lr_d``: the
-    discriminator's learning rate (all three optimizers are Adam with betas (0.5, 0.999)).
+    discriminator's learning rate (all three optimizers are Adam with betas (0.5, 0.999));
+    ``equilibrium_margin``: None (off) or Larsen et al.'s margin (0.35 in their code) around the
+    discriminator's balance point, see the module docstring.
     Other arguments as :class:`VAE`; ``sample``, ``transform``, ``predict`` (mixture prior) too.
 
     Its discriminator also checks what the decoder generates: after ``calibrate(held_out_real)``
@@ -61,11 +72,13 @@ class VAEGAN(RejectionMixin, VAE):
         "pixel_weight": [Interval(Real, 0.0, None, closed="left")],
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
         "strata": [Interval(Integral, 1, None, closed="left"), Options({"auto"})],
+        "equilibrium_margin": [None, Interval(Real, 0.0, None, closed="neither")],
     }
+    _saved_before = {"equilibrium_margin": None}  # run folders written before the parameter
 
     __init__ = declared_init([("latent_dim", 32)], [
         ("gamma", 0.01), ("adversarial_weight", 1.0), ("pixel_weight", 1.0), ("lr_d", 2e-4), ("beta", 1.0),
-        ("likelihood", "bernoulli"), ("prior", None), ("strata", "auto"),
+        ("likelihood", "bernoulli"), ("prior", None), ("strata", "auto"), ("equilibrium_margin", EQUILIBRIUM_MARGIN),
         *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
         *training(batch_size=64, lr=2e-4)])
 
@@ -79,9 +92,25 @@ class VAEGAN(RejectionMixin, VAE):
         betas = (0.5, 0.999)
         encoder = ("encoder", "prior") if any(p.requires_grad for p in self.networks_["prior"].parameters()) \
             else ("encoder",)
+        margin = self.equilibrium_margin is not None
         return [Phase("encode", encoder, self._encoder_loss, adam(self.lr, betas)),
-                Phase("decode", ("decoder",), self._decoder_loss, adam(self.lr, betas)),
-                Phase("discriminate", ("discriminator",), self._discriminator_loss, adam(self.lr_d, betas))]
+                Phase("decode", ("decoder",), self._decoder_loss, adam(self.lr, betas),
+                      active=partial(self._may_step, "decoder") if margin else None),
+                Phase("discriminate", ("discriminator",), self._discriminator_loss, adam(self.lr_d, betas),
+                      active=partial(self._may_step, "discriminator") if margin else None)]
+
+    def _may_step(self, who: str, ctx) -> bool:
+        """Larsen et al.'s equilibrium rule for this step (decided once, from the shared forward)."""
+        if "equilibrium" not in ctx.cache:
+            logits = ctx.cache["vaegan_logits"]  # (3, B): real, reconstruction, prior sample
+            softplus = torch.nn.functional.softplus
+            real = float(softplus(-logits[0]).mean())
+            fake = float(0.5 * (softplus(logits[1]).mean() + softplus(logits[2]).mean()))
+            m = self.equilibrium_margin
+            disc = not (real < EQUILIBRIUM - m or fake < EQUILIBRIUM - m)
+            dec = not (real > EQUILIBRIUM + m or fake > EQUILIBRIUM + m)
+            ctx.cache["equilibrium"] = {"discriminator": disc or not dec, "decoder": dec or not disc}
+        return ctx.cache["equilibrium"][who]
 
     # ------------------------------------------------------------------ the shared forward pass
     def _forward(self, x: torch.Tensor) -> dict:
@@ -100,7 +129,11 @@ class VAEGAN(RejectionMixin, VAE):
                 "kl": prior.kl(mean, logvar, z), "logits": logits}
 
     def _shared_terms(self, batch: torch.Tensor, ctx) -> dict:
-        return ctx.cached("vaegan", lambda: self._forward(batch)) if ctx is not None else self._forward(batch)
+        if ctx is None:
+            return self._forward(batch)
+        t = ctx.cached("vaegan", lambda: self._forward(batch))
+        ctx.cache.setdefault("vaegan_logits", t["logits"].detach())  # the step's first (also under DDP)
+        return t
 
     def _reconstruction(self, t: dict) -> torch.Tensor:
         return (self.pixel_weight * t["nll"] + t["feature"]).mean()

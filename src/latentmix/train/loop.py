@@ -194,7 +194,7 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
     # a generator phase computes no gradient for the discriminator's weights. Under DDP the
     # wrappers need the plain backward pass (their gradient hooks), as before.
     owned = [None if ddp else phase_parameters(p, networks) for p in phases]
-    plan = [(i, p.loss, opt, p.interval, p.after_step, p.schedule, p.name + "/", owned[i])
+    plan = [(i, p.loss, opt, p.interval, p.after_step, p.schedule, p.name + "/", owned[i], p.active)
             for i, (p, opt) in enumerate(zip(phases, optimizers, strict=True))]
     on_epoch_end = getattr(model, "on_epoch_end", None)
     labels = None if y is None else y.to(device)
@@ -277,7 +277,7 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                 ctx = StepContext(step, S.epoch, step / total_steps, index,
                                   None if labels is None else labels[index], share_graphs=not ddp)
                 last = max((e[0] for e in plan if step % e[3] == 0), default=-1)  # the step's last phase
-                for i, loss_fn, opt, interval, after, schedule, prefix, params in plan:
+                for i, loss_fn, opt, interval, after, schedule, prefix, params, active in plan:
                     if step % interval:
                         continue
                     if schedule is not None:
@@ -294,9 +294,17 @@ def fit_phases(model, X: torch.Tensor, *, epochs: int, batch_size: int, seed: in
                     else:
                         opt.zero_grad(set_to_none=True)
                         loss, logs = loss_fn(batch, ctx)
+                    takes_step = True
+                    if active is not None:
+                        takes_step = bool(active(ctx))
+                        if ddp:  # every replica steps, or none does
+                            takes_step = bool(dd.min_(int(takes_step)))
+                        logs = {**logs, "stepped": 1.0 if takes_step else 0.0}
                     meter.add(i, j, step, loss, logs, prefix)
                     if immediate and meter.bad is not None:
                         raise _diverged(phases, step, i, S.epoch, epochs, run_dir)
+                    if not takes_step:
+                        continue
                     retain = i != last and bool(ctx.cache)  # a later phase reuses the cached graph
                     if params is None:
                         loss.backward(retain_graph=retain)

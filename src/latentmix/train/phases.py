@@ -102,7 +102,11 @@ class Phase:
     :class:`StepContext`) returns ``(scalar loss, {name: 0-d tensor to log})``; the phase runs on the
     global steps where ``step % interval == 0`` (e.g. a GAN's n_critic). ``after_step(step)``, if
     given, is called under ``torch.no_grad()`` after the phase's optimizer step (e.g. to update a
-    generator EMA); ``step`` is the 0-based global step.
+    generator EMA); ``step`` is the 0-based global step. ``active(ctx)``, if given, is asked after
+    the phase's loss is computed (so it can read what earlier phases put in ``ctx.cache``): when
+    it returns False the loss is logged but the phase takes no backward pass and no optimizer step
+    on this step (e.g. a VAE-GAN's equilibrium margin); under ``torch.distributed`` a step is taken
+    only if every rank agrees, so the replicas stay identical.
     """
 
     name: str
@@ -112,6 +116,7 @@ class Phase:
     interval: int = 1
     after_step: Callable[[int], None] | None = None
     schedule: Schedule | None = None
+    active: Callable[[StepContext], bool] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.networks, str):
@@ -133,6 +138,8 @@ def check_phases(phases, networks: torch.nn.ModuleDict) -> list[Phase]:
         if not p.networks or any(n not in networks for n in p.networks):
             raise InvalidParameterError(
                 f"phase {p.name!r} names networks {list(p.networks)}; model.networks_ has {list(networks)}")
+        if p.active is not None and not callable(p.active):
+            raise InvalidParameterError(f"phase {p.name!r}: active must be callable or None; got {p.active!r}")
         if not callable(p.loss) or not callable(p.optimizer):
             raise InvalidParameterError(f"phase {p.name!r}: loss and optimizer must be callables")
         if isinstance(p.interval, bool) or not isinstance(p.interval, Integral) or p.interval < 1:
