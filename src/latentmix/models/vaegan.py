@@ -43,7 +43,7 @@ from .vae import VAE, reparameterize
 __all__ = ["VAEGAN"]
 
 EQUILIBRIUM = 0.68  # nats: Larsen et al.'s balance point of the discriminator's errors (about ln 2)
-EQUILIBRIUM_MARGIN = None
+EQUILIBRIUM_MARGIN = None  # off: m = 0.35 balanced the game but doubled FD on Fashion-MNIST (RESULTS.md)
 
 
 @register("vaegan")
