@@ -94,15 +94,27 @@ class BaseMixture(DensityMixin, TorchEstimator):
 
         Data that fit in one chunk are prepared once and kept on the source for the passes that
         follow (EM passes over them once per iteration; for small data the subtraction and the
-        features were a fixed cost of every iteration). Nothing writes into them.
+        features were a fixed cost of every iteration). Nothing writes into them. Larger data
+        are shifted and expanded chunk by chunk into buffers kept on the source: a chunk and its
+        features are valid until the next one is drawn.
         """
         cached = getattr(source, "prepared", None)
         if cached is not None and cached[0] is self._shift:
             yield cached[1], cached[2]
             return
-        workspace, single = {}, source.n_chunks == 1
+        single = source.n_chunks == 1
+        # buffers kept for every pass over this source (their shapes depend on the covariance type)
+        workspace = source.__dict__.setdefault("workspaces", {}).setdefault(self.covariance_type, {})
         for chunk in source.chunks():
-            chunk = chunk - self._shift
+            if single:
+                chunk = chunk - self._shift
+            else:  # into one buffer for every chunk: fresh (n, d) blocks per chunk and iteration
+                # were handed back by glibc as new pages (a page fault per 4 KiB) once the heap had
+                # been trimmed, e.g. after other large arrays were freed (benchmarks/RESULTS.md)
+                buf = workspace.get("shifted")
+                if buf is None or buf.shape[0] < chunk.shape[0]:
+                    buf = workspace["shifted"] = torch.empty_like(chunk)
+                chunk = torch.sub(chunk, self._shift, out=buf[:chunk.shape[0]])
             features = self._chunk_features(chunk, workspace)
             if single:
                 source.prepared = (self._shift, chunk, features)
