@@ -108,9 +108,7 @@ class BaseMixture(DensityMixin, TorchEstimator):
         for chunk in source.chunks():
             if single:
                 chunk = chunk - self._shift
-            else:  # into one buffer for every chunk: fresh (n, d) blocks per chunk and iteration
-                # were handed back by glibc as new pages (a page fault per 4 KiB) once the heap had
-                # been trimmed, e.g. after other large arrays were freed (benchmarks/RESULTS.md)
+            else:  # one buffer for every chunk and pass, not a fresh (n, d) block each time
                 buf = workspace.get("shifted")
                 if buf is None or buf.shape[0] < chunk.shape[0]:
                     buf = workspace["shifted"] = torch.empty_like(chunk)

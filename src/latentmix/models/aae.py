@@ -176,21 +176,22 @@ class AdversarialAutoEncoder(GenerativeMixin, ClusterMixin, AutoEncoder):
         """The codes training sees (drawn from the posterior when it is Gaussian)."""
         return self._split_code(self.networks_["encoder"](batch), sample=True)
 
-    def _training_loss(self, batch: torch.Tensor, ctx=None):
-        probs, z = self._codes(batch)
-        code = z if probs is None else torch.cat([probs, z], 1)
-        recon = self.networks_["decoder"](code)
-        if ctx is not None:  # the discriminator phase reuses these codes (detached): one encoder pass
-            ctx.cache["codes"] = (None if probs is None else probs.detach(), z.detach())
-        return self._reconstruction_error(recon, batch), {}
-
-    def _joint_loss(self, batch: torch.Tensor, ctx=None):
-        """Reconstruction + adversarial_weight * the encoder's adversarial loss, on the same codes."""
+    def _reconstruct(self, batch: torch.Tensor, ctx=None):
+        """(reconstruction error, class probabilities or None, code) of one pass through both
+        networks; the discriminator phase reuses the codes (detached): one encoder pass a step."""
         probs, z = self._codes(batch)
         code = z if probs is None else torch.cat([probs, z], 1)
         recon = self._reconstruction_error(self.networks_["decoder"](code), batch)
-        if ctx is not None:  # the discriminator phase reuses these codes (detached)
+        if ctx is not None:
             ctx.cache["codes"] = (None if probs is None else probs.detach(), z.detach())
+        return recon, probs, z
+
+    def _training_loss(self, batch: torch.Tensor, ctx=None):
+        return self._reconstruct(batch, ctx)[0], {}
+
+    def _joint_loss(self, batch: torch.Tensor, ctx=None):
+        """Reconstruction + adversarial_weight * the encoder's adversarial loss, on the same codes."""
+        recon, probs, z = self._reconstruct(batch, ctx)
         adversarial = self._encoder_adversarial_loss(probs, z)
         return recon + self._adversarial_weight() * adversarial, {"reconstruction": recon.detach(),
                                                                    "adversarial": adversarial.detach()}
