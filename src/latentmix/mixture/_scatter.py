@@ -20,9 +20,9 @@ thread: d=50 fastest with 3 blocks, d=16 with 1).
 Why transposed: the elementwise work between the products runs along n, the long contiguous
 axis. |y_j|^2 sums (k, w, n) over its middle axis (vectorised adds of n-long rows) instead of
 reducing runs of w = 17 contiguous floats, and r ⊗ x broadcasts n-long rows; measured on one
-thread at n = 4,194, d = 50, k = 10: the norms 4x faster (~170 us vs 730 us per block), one
-E+M chunk 21% less time in torch's profiler, the whole iteration 1.27x faster (median of an
-A/B, ``benchmarks/gmm_ab.py``; benchmarks/RESULTS.md, "the transposed layout").
+thread at n = 4,194, d = 50, k = 10: the norms 3.5-4x faster per block, the weighting 2x
+(``benchmarks/gmm_layout_micro.py``), the whole iteration 1.27x faster (median of an A/B,
+``benchmarks/gmm_ab.py``; benchmarks/RESULTS.md, "the transposed layout").
 """
 
 from __future__ import annotations

@@ -105,8 +105,8 @@ class GaussianMixture(StepwiseEMMixin, BaseMixture):
     def _chunk_width(self, d: int) -> int:
         """Floats per row that set the chunk size: for full twice :meth:`_row_width`, the
         whitened residuals and the M-step's (k*d) weighted rows (about 2,100 rows a chunk at
-        k=10, d=50: on one thread 2,048-row chunks ran 7% faster than 4,194 in both of two
-        sweeps, 1,024 and 8,192 slower)."""
+        k=10, d=50: on one thread 2,048-row chunks ran 4-7% faster than 4,194 in each of four
+        sweeps, 1,024 and 8,192 slower; ``benchmarks/gmm_layout_micro.py``)."""
         return self._row_width(d) * (2 if self.covariance_type == "full" else 1)
 
     def _empty_statistics(self, source: DataSource, center=None) -> G.SufficientStats:
