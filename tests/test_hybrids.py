@@ -191,6 +191,12 @@ def test_vaegan_equilibrium_margin_follows_larsens_rule():
     assert decide(5.0, 5.0) == (True, True)  # real error low and fake error high: both would skip
 
 
+@pytest.mark.parametrize("bad", [0.0, -0.35, "0.35"])
+def test_vaegan_rejects_a_bad_equilibrium_margin(digits, bad):
+    with pytest.raises(InvalidParameterError, match="equilibrium_margin"):
+        lm.VAEGAN(4, arch="dense", epochs=1, equilibrium_margin=bad, **FAST).fit(digits[0])
+
+
 def test_vaegan_equilibrium_margin_skips_discriminator_steps(digits):
     X, _ = digits
     plain = lm.VAEGAN(4, arch="dense", epochs=2, batch_size=100, **FAST).fit(X)
