@@ -221,6 +221,40 @@ def test_vaegan_decoder_moves_only_by_its_own_loss(digits):
     assert changed == {"encoder", "discriminator"}
 
 
+def test_vaegan_spectral_norm_bounds_every_discriminator_layer(digits):
+    from torch.nn.utils import parametrize
+
+    vg = lm.VAEGAN(4, arch="conv", epochs=1, batch_size=100, spectral_norm=True, **FAST).fit(digits[0][:300])
+    disc = vg.networks_["discriminator"]
+    weighted = [m for m in disc.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    assert weighted and all(parametrize.is_parametrized(m, "weight") for m in weighted)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in disc.modules())
+    for m in weighted:  # the trained weights' largest singular value is 1 (power iteration: to a few %)
+        assert float(torch.linalg.matrix_norm(m.weight.detach().flatten(1), 2)) < 1.05
+    plain = lm.VAEGAN(4, arch="conv", epochs=1, batch_size=100, **FAST).fit(digits[0][:300])
+    assert not any(parametrize.is_parametrized(m) for m in plain.networks_["discriminator"].modules())
+
+
+def test_vaegan_r1_penalty_flattens_the_discriminator_on_real_data(digits):
+    X, _ = digits
+
+    def slope(model):  # mean |d D(x) / dx|^2 over real digits
+        x = X[:500].clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(model.networks_["discriminator"](x).sum(), x)
+        return float(grad.flatten(1).pow(2).sum(1).mean())
+
+    plain = lm.VAEGAN(4, arch="dense", epochs=3, batch_size=100, **FAST).fit(X)
+    r1 = lm.VAEGAN(4, arch="dense", epochs=3, batch_size=100, r1_weight=10.0, **FAST).fit(X)
+    assert "discriminate/r1" not in plain.history_[-1] and r1.history_[-1]["discriminate/r1"] > 0
+    assert slope(r1) < 0.5 * slope(plain)
+
+
+@pytest.mark.parametrize("params", [{"r1_weight": -1.0}, {"r1_weight": "1"}, {"spectral_norm": 1}])
+def test_vaegan_rejects_bad_stabiliser_settings(digits, params):
+    with pytest.raises(InvalidParameterError, match=next(iter(params))):
+        lm.VAEGAN(4, arch="dense", epochs=1, **params, **FAST).fit(digits[0])
+
+
 # ---------------------------------------------------------------- LatentGMM
 def test_latent_gmm_trains_its_autoencoder_and_scores(digits):
     X, y = digits

@@ -30,14 +30,14 @@ from numbers import Integral, Real
 
 import torch
 
-from .._validation import Interval, Options
+from .._validation import InstanceOf, Interval, Options
 from ..core.registry import register
 from ..nn import build_discriminator
 from ..train import Phase, adam
 from ._params import declared_init, training
 from ._rejecting import RejectionMixin
 from .autoencoder import AE_ARCHITECTURE
-from .gan_losses import ns_g_loss
+from .gan_losses import ns_g_loss, r1_penalty
 from .vae import VAE, reparameterize
 
 __all__ = ["VAEGAN"]
@@ -73,18 +73,23 @@ class VAEGAN(RejectionMixin, VAE):
         "lr_d": [Interval(Real, 0.0, None, closed="neither")],
         "strata": [Interval(Integral, 1, None, closed="left"), Options({"auto"})],
         "equilibrium_margin": [None, Interval(Real, 0.0, None, closed="neither")],
+        "spectral_norm": [InstanceOf(bool)],
+        "r1_weight": [Interval(Real, 0.0, None, closed="left")],
     }
-    _saved_before = {"equilibrium_margin": None}  # run folders written before the parameter
+    # run folders written before these parameters existed
+    _saved_before = {"equilibrium_margin": None, "spectral_norm": False, "r1_weight": 0.0}
 
     __init__ = declared_init([("latent_dim", 32)], [
         ("gamma", 0.01), ("adversarial_weight", 1.0), ("pixel_weight", 1.0), ("lr_d", 2e-4), ("beta", 1.0),
         ("likelihood", "bernoulli"), ("prior", None), ("strata", "auto"), ("equilibrium_margin", EQUILIBRIUM_MARGIN),
+        ("spectral_norm", False), ("r1_weight", 0.0),
         *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
         *training(batch_size=64, lr=2e-4)])
 
     def _build_networks(self, input_shape: tuple) -> torch.nn.ModuleDict:
         networks = super()._build_networks(input_shape)
         networks["discriminator"] = build_discriminator(input_shape, self.arch, activation="leaky_relu",
+                                                        spectral_norm=self.spectral_norm,
                                                         init="dcgan" if self.arch == "conv" else "default")
         return networks
 
@@ -155,7 +160,12 @@ class VAEGAN(RejectionMixin, VAE):
         real, tilde, prior = logits[0], logits[1], logits[2]
         loss = torch.nn.functional.softplus(-real).mean() + 0.5 * (torch.nn.functional.softplus(tilde).mean()
                                                                    + torch.nn.functional.softplus(prior).mean())
-        return loss, {"real_logit": real.mean().detach(), "fake_logit": prior.mean().detach()}
+        logs = {"real_logit": real.mean().detach(), "fake_logit": prior.mean().detach()}
+        if self.r1_weight > 0:  # a second pass over the real batch: the penalty needs d D(x) / dx
+            penalty = r1_penalty(self.networks_["discriminator"], batch, self.r1_weight)
+            logs["r1"] = penalty.detach()
+            loss = loss + penalty
+        return loss, logs
 
     def validation_loss(self, batch: torch.Tensor) -> torch.Tensor:
         nll, kl = self._terms(batch)
