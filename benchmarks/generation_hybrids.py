@@ -95,6 +95,8 @@ def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
         model.set_params(spectral_norm=True)
     if name == "vaegan" and args.vaegan_r1 is not None:
         model.set_params(r1_weight=args.vaegan_r1)
+    if name == "vaegan" and args.vaegan_ema is not None:
+        model.set_params(ema=args.vaegan_ema)
     fit_params = {}
     if args.run_dir is not None and "checkpoint_every" in model.get_params():
         # a checkpoint every epoch, so a run killed at the end of a session resumes in the next
@@ -107,7 +109,7 @@ def run_latentmix(name: str, X, X_test, y_test, args, extractor) -> dict:
         row["r1_weight"], row["encoder_updates"] = model.r1_weight, model.encoder_updates
     if name == "vaegan":
         row["equilibrium_margin"] = model.equilibrium_margin
-        row["spectral_norm"], row["r1_weight"] = model.spectral_norm, model.r1_weight
+        row["spectral_norm"], row["r1_weight"], row["ema"] = model.spectral_norm, model.r1_weight, model.ema
         row["discriminator_loss_last_epoch"] = model.history_[-1]["discriminate/loss"]
         row["discriminator_stepped"] = model.history_[-1].get("discriminate/stepped")
     if fit_params:  # wall time summed over the resumed runs
@@ -286,6 +288,8 @@ def main() -> None:
     parser.add_argument("--vaegan-sn", action="store_true", help="spectral norm on the VAE-GAN's discriminator")
     parser.add_argument("--vaegan-r1", type=float, default=None,
                         help="the VAE-GAN's r1_weight (default: the model's own default)")
+    parser.add_argument("--vaegan-ema", type=float, default=None,
+                        help="the VAE-GAN's decoder EMA decay, e.g. 0.999 (default: the model's own default)")
     parser.add_argument("--samples", type=int, default=10_000, help="generated samples, against as many test images")
     parser.add_argument("--purity-samples", type=int, default=1000, help="samples per mixture component")
     parser.add_argument("--train-rows", type=int, default=None, help="random subset of the 60k (smoke runs)")

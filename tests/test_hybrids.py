@@ -249,7 +249,29 @@ def test_vaegan_r1_penalty_flattens_the_discriminator_on_real_data(digits):
     assert slope(r1) < 0.5 * slope(plain)
 
 
-@pytest.mark.parametrize("params", [{"r1_weight": -1.0}, {"r1_weight": "1"}, {"spectral_norm": 1}])
+def test_vaegan_samples_through_the_averaged_decoder(digits, tmp_path):
+    X, _ = digits
+    vg = lm.VAEGAN(4, arch="dense", epochs=1, batch_size=100, ema=0.9, **FAST)
+    torch.manual_seed(0)  # fit seeds with random_state before building the networks
+    vg.output_activation_ = "sigmoid"
+    initial = vg._build_networks((1, 8, 8))["decoder"].state_dict()
+    vg.fit(X[:100])  # one step: average = d * initial + (1 - d) * stepped decoder, d warmed up to 0.1
+    live, average = vg.networks_["decoder"].state_dict(), vg.networks_["decoder_ema"].state_dict()
+    for key, value in average.items():
+        torch.testing.assert_close(value, 0.1 * initial[key] + 0.9 * live[key])
+    assert not any(p.requires_grad for p in vg.networks_["decoder_ema"].parameters())
+    z = vg.networks_["prior"].sample(6, torch.Generator().manual_seed(3))[0]
+    with torch.no_grad():
+        expected, from_live = vg.networks_["decoder_ema"](z), vg.networks_["decoder"](z)
+    samples = vg.sample(6, seed=3)
+    torch.testing.assert_close(samples, expected)
+    assert not torch.allclose(samples, from_live)
+    vg.save(tmp_path / "run")
+    assert torch.equal(lm.load(tmp_path / "run").sample(6, seed=3), samples)
+
+
+@pytest.mark.parametrize("params", [{"r1_weight": -1.0}, {"r1_weight": "1"}, {"spectral_norm": 1},
+                                    {"ema": 1.0}, {"ema": -0.1}])
 def test_vaegan_rejects_bad_stabiliser_settings(digits, params):
     with pytest.raises(InvalidParameterError, match=next(iter(params))):
         lm.VAEGAN(4, arch="dense", epochs=1, **params, **FAST).fit(digits[0])

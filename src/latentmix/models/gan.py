@@ -7,7 +7,6 @@ two declared phases, with the losses of :mod:`latentmix.models.gan_losses`, spec
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
@@ -22,6 +21,7 @@ from ..nn import build_decoder, build_discriminator
 from ..priors import Prior, check_prior
 from ..train import Phase, adam
 from ..train.checkpoint import plain_module
+from ._ema import averaged_copy, ema_decay, update_average
 from ._mixins import GenerativeMixin
 from ._neural import NeuralEstimator, as_batch_tensor
 from ._params import declared_init, training
@@ -130,7 +130,7 @@ class GAN(RejectionMixin, GenerativeMixin, NeuralEstimator):
         networks = {"generator": generator, "discriminator": discriminator,
                     "prior": check_prior(self.prior, self.latent_dim)}
         if self.ema is not None:  # trained by no optimizer: updated in the generate phase's after_step
-            networks["generator_ema"] = copy.deepcopy(generator).requires_grad_(False)
+            networks["generator_ema"] = averaged_copy(generator)
         return torch.nn.ModuleDict(networks)
 
     def _on_fit_data(self, X: torch.Tensor) -> None:
@@ -199,19 +199,12 @@ class GAN(RejectionMixin, GenerativeMixin, NeuralEstimator):
         return LOSSES[self.loss].g_loss(self.networks_["discriminator"](fake)), {}
 
     def ema_decay(self, update: int) -> float:
-        """The EMA decay at the generator's ``update``-th step (0-based): ``min(ema, (1 + t) / (10 + t))``,
-        the warm-up of TensorFlow's ExponentialMovingAverage, so that a run with few generator steps
-        (e.g. wgan-gp's n_critic=5) does not keep a share of the random initial weights."""
-        return min(float(self.ema), (1.0 + update) / (10.0 + update))
+        """The EMA decay at the generator's ``update``-th step (0-based), see :func:`._ema.ema_decay`."""
+        return ema_decay(self.ema, update)
 
     def _update_ema(self, step: int) -> None:
-        """ema <- decay * ema + (1 - decay) * generator; buffers (BatchNorm statistics) copied."""
-        generator, ema = plain_module(self.networks_["generator"]), self.networks_["generator_ema"]
-        decay = self.ema_decay(step // self.n_critic)
-        for p_ema, p in zip(ema.parameters(), generator.parameters(), strict=True):
-            p_ema.lerp_(p, 1.0 - decay)
-        for b_ema, b in zip(ema.buffers(), generator.buffers(), strict=True):
-            b_ema.copy_(b)
+        update_average(self.networks_["generator_ema"], plain_module(self.networks_["generator"]),
+                       self.ema_decay(step // self.n_critic))
 
     # ------------------------------------------------------------------ rejection sampling (RejectionMixin)
     def _discriminator(self) -> torch.nn.Module:

@@ -34,6 +34,8 @@ from .._validation import InstanceOf, Interval, Options
 from ..core.registry import register
 from ..nn import build_discriminator
 from ..train import Phase, adam
+from ..train.checkpoint import plain_module
+from ._ema import averaged_copy, ema_decay, update_average
 from ._params import declared_init, training
 from ._rejecting import RejectionMixin
 from .autoencoder import AE_ARCHITECTURE
@@ -55,7 +57,10 @@ class VAEGAN(RejectionMixin, VAE):
     weight of the pixel NLL beside the discriminator-feature reconstruction; ``lr_d``: the
     discriminator's learning rate (all three optimizers are Adam with betas (0.5, 0.999));
     ``equilibrium_margin``: None (off) or Larsen et al.'s margin (0.35 in their code) around the
-    discriminator's balance point, see the module docstring.
+    discriminator's balance point, see the module docstring. Remedies for a discriminator that
+    wins outright: ``spectral_norm`` (every discriminator layer, Miyato et al. 2018; its BatchNorm
+    goes) and ``r1_weight`` (R1 on real images, Mescheder et al. 2018); ``ema`` (e.g. 0.999):
+    sample through an exponential moving average of the decoder (``networks_["decoder_ema"]``).
     Other arguments as :class:`VAE`; ``sample``, ``transform``, ``predict`` (mixture prior) too.
 
     Its discriminator also checks what the decoder generates: after ``calibrate(held_out_real)``
@@ -75,14 +80,15 @@ class VAEGAN(RejectionMixin, VAE):
         "equilibrium_margin": [None, Interval(Real, 0.0, None, closed="neither")],
         "spectral_norm": [InstanceOf(bool)],
         "r1_weight": [Interval(Real, 0.0, None, closed="left")],
+        "ema": [None, Interval(Real, 0.0, 1.0, closed="left")],
     }
     # run folders written before these parameters existed
-    _saved_before = {"equilibrium_margin": None, "spectral_norm": False, "r1_weight": 0.0}
+    _saved_before = {"equilibrium_margin": None, "spectral_norm": False, "r1_weight": 0.0, "ema": None}
 
     __init__ = declared_init([("latent_dim", 32)], [
         ("gamma", 0.01), ("adversarial_weight", 1.0), ("pixel_weight", 1.0), ("lr_d", 2e-4), ("beta", 1.0),
         ("likelihood", "bernoulli"), ("prior", None), ("strata", "auto"), ("equilibrium_margin", EQUILIBRIUM_MARGIN),
-        ("spectral_norm", False), ("r1_weight", 0.0),
+        ("spectral_norm", False), ("r1_weight", 0.0), ("ema", None),
         *[(n, "conv" if n == "arch" else d) for n, d in AE_ARCHITECTURE],
         *training(batch_size=64, lr=2e-4)])
 
@@ -91,6 +97,8 @@ class VAEGAN(RejectionMixin, VAE):
         networks["discriminator"] = build_discriminator(input_shape, self.arch, activation="leaky_relu",
                                                         spectral_norm=self.spectral_norm,
                                                         init="dcgan" if self.arch == "conv" else "default")
+        if self.ema is not None:  # trained by no optimizer: updated after each decoder step
+            networks["decoder_ema"] = averaged_copy(networks["decoder"])
         return networks
 
     def training_phases(self) -> list[Phase]:
@@ -100,9 +108,14 @@ class VAEGAN(RejectionMixin, VAE):
         margin = self.equilibrium_margin is not None
         return [Phase("encode", encoder, self._encoder_loss, adam(self.lr, betas)),
                 Phase("decode", ("decoder",), self._decoder_loss, adam(self.lr, betas),
-                      active=partial(self._may_step, "decoder") if margin else None),
+                      active=partial(self._may_step, "decoder") if margin else None,
+                      after_step=None if self.ema is None else self._update_ema),
                 Phase("discriminate", ("discriminator",), self._discriminator_loss, adam(self.lr_d, betas),
                       active=partial(self._may_step, "discriminator") if margin else None)]
+
+    def _update_ema(self, step: int) -> None:
+        update_average(self.networks_["decoder_ema"], plain_module(self.networks_["decoder"]),
+                       ema_decay(self.ema, step))
 
     def _may_step(self, who: str, ctx) -> bool:
         """Larsen et al.'s equilibrium rule for this step (decided once, from the shared forward)."""
@@ -189,7 +202,11 @@ class VAEGAN(RejectionMixin, VAE):
         return self.networks_["discriminator"](x).reshape(-1)
 
     def _draw(self, n: int, generator, component=None) -> torch.Tensor:
-        return VAE._generate(self, n, generator, component)
+        """n decoded prior samples; through the averaged decoder when ``ema`` is set."""
+        prior = self.networks_["prior"]
+        z = prior.sample(n, generator) if component is None else prior.sample(n, generator, component=component)
+        decoder = self.networks_["decoder_ema" if "decoder_ema" in self.networks_ else "decoder"]
+        return self._batched(z[0], decoder, input_shape=(self.latent_dim,), name="z")
 
     def _generate(self, n: int, generator, component, *, rejection=False, gamma=None) -> torch.Tensor:
         return self._generate_checked(n, generator, component, rejection, gamma)
