@@ -125,7 +125,11 @@ class VAE(GenerativeMixin, ClusterMixin, AutoEncoder):
     def _generate(self, n: int, generator, component) -> torch.Tensor:
         prior = self.networks_["prior"]
         z = prior.sample(n, generator) if component is None else prior.sample(n, generator, component=component)
-        return self._batched(z[0], self.networks_["decoder"], input_shape=(self.latent_dim,), name="z")
+        return self._batched(z[0], self._sampling_decoder(), input_shape=(self.latent_dim,), name="z")
+
+    def _sampling_decoder(self) -> torch.nn.Module:
+        """The decoder that turns prior draws into samples."""
+        return self.networks_["decoder"]
 
     # ------------------------------------------------------------------ clusters (mixture prior)
     def can_cluster(self) -> bool:

@@ -202,11 +202,11 @@ class VAEGAN(RejectionMixin, VAE):
         return self.networks_["discriminator"](x).reshape(-1)
 
     def _draw(self, n: int, generator, component=None) -> torch.Tensor:
-        """n decoded prior samples; through the averaged decoder when ``ema`` is set."""
-        prior = self.networks_["prior"]
-        z = prior.sample(n, generator) if component is None else prior.sample(n, generator, component=component)
-        decoder = self.networks_["decoder_ema" if "decoder_ema" in self.networks_ else "decoder"]
-        return self._batched(z[0], decoder, input_shape=(self.latent_dim,), name="z")
+        return VAE._generate(self, n, generator, component)
+
+    def _sampling_decoder(self) -> torch.nn.Module:
+        """The averaged decoder when ``ema`` is set, else the decoder."""
+        return self.networks_["decoder_ema" if "decoder_ema" in self.networks_ else "decoder"]
 
     def _generate(self, n: int, generator, component, *, rejection=False, gamma=None) -> torch.Tensor:
         return self._generate_checked(n, generator, component, rejection, gamma)
